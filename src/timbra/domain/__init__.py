@@ -1,0 +1,1 @@
+"""Pure-Python fiscal domain: no Django, no satcfdi, no Huey imports here."""

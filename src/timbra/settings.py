@@ -1,0 +1,186 @@
+"""One environment-driven settings module for every run mode.
+
+Embedded (default): SQLite in WAL mode under TIMBRA_HOME, Huey on a separate SQLite
+file, file email outbox, sandbox PAC. Scaled out: DATABASE_URL (PostgreSQL),
+TIMBRA_QUEUE_URL (postgres:// or redis://), TIMBRA_EMAIL_URL (smtp://).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+TIMBRA_HOME = Path(os.environ.get("TIMBRA_HOME", Path.cwd() / ".timbra")).resolve()
+TIMBRA_HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    if key := os.environ.get("TIMBRA_SECRET_KEY"):
+        return key
+    path = TIMBRA_HOME / "secret_key"
+    if not path.exists():
+        import secrets
+
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("TIMBRA_DEBUG", False)
+ALLOWED_HOSTS = [h for h in os.environ.get("TIMBRA_ALLOWED_HOSTS", "*").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TIMBRA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+TIMBRA_BASE_URL = os.environ.get("TIMBRA_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "timbra.orgs",
+    "timbra.customers",
+    "timbra.catalog",
+    "timbra.invoicing",
+    "timbra.delivery",
+    "timbra.sandbox",
+    "timbra.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "timbra.urls"
+WSGI_APPLICATION = "timbra.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{TIMBRA_HOME / 'timbra.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE: a write transaction takes the lock at BEGIN, so two workers queue on
+        # the busy timeout instead of failing with "database is locked" on upgrade.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- queue (Huey; only timbra.jobs imports huey) ---------------------------------------
+TIMBRA_QUEUE_URL = os.environ.get("TIMBRA_QUEUE_URL", "")
+TIMBRA_QUEUE_IMMEDIATE = _env_bool("TIMBRA_QUEUE_IMMEDIATE", False)
+
+
+def _huey_settings() -> dict[str, object]:
+    common: dict[str, object] = {
+        "name": os.environ.get("TIMBRA_QUEUE_NAME", "timbra"),
+        "immediate": TIMBRA_QUEUE_IMMEDIATE,
+        "utc": True,
+        "consumer": {"workers": int(os.environ.get("TIMBRA_WORKERS", "4")), "worker_type": "thread"},
+    }
+    url = TIMBRA_QUEUE_URL
+    if url.startswith("redis://"):
+        return {**common, "huey_class": "huey.RedisHuey", "url": url}
+    if url.startswith(("postgres://", "postgresql://")):
+        parsed = urlparse(url)
+        conn = {
+            "host": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "dbname": unquote(parsed.path.lstrip("/")) or "postgres",
+            "user": unquote(parsed.username or "postgres"),
+        }
+        if parsed.password:
+            conn["password"] = unquote(parsed.password)
+        return {**common, "huey_class": "timbra.jobs.pg.PostgresHuey", "connection": conn}
+    filename = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else str(TIMBRA_HOME / "queue.sqlite3")
+    return {**common, "huey_class": "huey.SqliteHuey", "filename": filename}
+
+
+HUEY = _huey_settings()
+
+# --- email ------------------------------------------------------------------------------
+TIMBRA_EMAIL_URL = os.environ.get("TIMBRA_EMAIL_URL", "")
+DEFAULT_FROM_EMAIL = os.environ.get("TIMBRA_FROM_EMAIL", "Timbra <facturas@timbra.local>")
+if TIMBRA_EMAIL_URL.startswith(("smtp://", "smtps://")):
+    _mail = urlparse(TIMBRA_EMAIL_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _mail.hostname or "localhost"
+    EMAIL_PORT = _mail.port or (465 if _mail.scheme == "smtps" else 25)
+    EMAIL_HOST_USER = unquote(_mail.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_mail.password or "")
+    EMAIL_USE_SSL = _mail.scheme == "smtps"
+    EMAIL_USE_TLS = "starttls" in (_mail.query or "")
+    EMAIL_TIMEOUT = 20
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(TIMBRA_HOME / "outbox")
+
+# --- files -------------------------------------------------------------------------------
+TIMBRA_FILES_DIR = TIMBRA_HOME / "files"
+# SAT's public test material (test CSD, XSD/XSLT) used by the demo issuer and the tests.
+TIMBRA_SAT_DIR = Path(os.environ.get("TIMBRA_SAT_DIR", BASE_DIR.parents[2] / "shared" / "sat"))
+# Which PAC stamps: "sandbox" (built in, not fiscally valid) until real credentials exist.
+TIMBRA_PAC = os.environ.get("TIMBRA_PAC", "sandbox")
+
+# --- i18n ----------------------------------------------------------------------------------
+LANGUAGE_CODE = "es-mx"
+LANGUAGES = [("es-mx", "Español (México)")]
+TIME_ZONE = "America/Mexico_City"
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = TIMBRA_HOME / "static"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("TIMBRA_LOG_LEVEL", "INFO")},
+    "loggers": {"huey": {"level": "WARNING"}},
+}
