@@ -118,16 +118,7 @@ def _huey_settings() -> dict[str, object]:
     if url.startswith("redis://"):
         return {**common, "huey_class": "huey.RedisHuey", "url": url}
     if url.startswith(("postgres://", "postgresql://")):
-        parsed = urlparse(url)
-        conn = {
-            "host": parsed.hostname or "127.0.0.1",
-            "port": parsed.port or 5432,
-            "dbname": unquote(parsed.path.lstrip("/")) or "postgres",
-            "user": unquote(parsed.username or "postgres"),
-        }
-        if parsed.password:
-            conn["password"] = unquote(parsed.password)
-        return {**common, "huey_class": "timbra.jobs.pg.PostgresHuey", "connection": conn}
+        return {**common, "huey_class": "huey.PostgresHuey", "dsn": url.replace("postgres://", "postgresql://", 1)}
     filename = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else str(TIMBRA_HOME / "queue.sqlite3")
     return {**common, "huey_class": "huey.SqliteHuey", "filename": filename}
 

@@ -1,1 +1,157 @@
-from django.db import models  # noqa: F401
+"""Invoices, their lines, their documents and their audit trail."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from timbra.customers.models import Customer
+from timbra.dbfields import ScaledDecimalField
+from timbra.domain.status import LABELS, InvoiceStatus
+from timbra.orgs.models import Org
+
+
+class Invoice(models.Model):
+    """One CFDI. `status` changes only through invoicing.transitions.move (compare-and-swap)."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="invoices")
+    livemode = models.BooleanField(default=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    status = models.CharField(max_length=12, default=InvoiceStatus.DRAFT, db_index=True)
+    status_changed_at = models.DateTimeField()
+    hold_code = models.CharField(max_length=40, blank=True, default="")
+    hold_message = models.TextField(blank=True, default="")
+
+    # business-fact key: at most one CFDI per (org, source, source_id), e.g. a gateway
+    # charge or a schedule period. The unique constraint is the guarantee.
+    source = models.CharField(max_length=30, blank=True, default="")
+    source_id = models.CharField(max_length=200, blank=True, default="")
+
+    serie = models.CharField(max_length=25, blank=True, default="")
+    folio = models.CharField(max_length=40, blank=True, default="")
+    tipo_de_comprobante = models.CharField(max_length=1, default="I")
+    metodo_pago = models.CharField(max_length=3, default="PUE")
+    forma_pago = models.CharField(max_length=2, default="99")
+    moneda = models.CharField(max_length=3, default="MXN")
+    tipo_cambio = ScaledDecimalField(scale=6, null=True, blank=True)
+    exportacion = models.CharField(max_length=2, default="01")
+    condiciones_de_pago = models.CharField(max_length=200, blank=True, default="")
+    uso_cfdi = models.CharField(max_length=4, blank=True, default="")  # override of the customer's
+    send_email = models.BooleanField(default=True)
+    related = models.JSONField(default=list, blank=True)  # [{"tipo_relacion": "01", "uuids": [...]}]
+
+    subtotal = ScaledDecimalField(scale=2, default=0)
+    descuento = ScaledDecimalField(scale=2, default=0)
+    total_traslados = ScaledDecimalField(scale=2, default=0)
+    total_retenciones = ScaledDecimalField(scale=2, default=0)
+    total = ScaledDecimalField(scale=2, default=0)
+
+    # snapshot of the receptor as sealed (the customer record may change later)
+    receptor = models.JSONField(default=dict, blank=True)
+    fecha = models.CharField(max_length=19, blank=True, default="")  # CFDI Fecha, local, as sealed
+    no_certificado = models.CharField(max_length=20, blank=True, default="")
+    sealed_sha256 = models.CharField(max_length=64, blank=True, default="")
+    sealed_at = models.DateTimeField(null=True, blank=True)
+    uuid = models.CharField(max_length=36, null=True, blank=True, unique=True)
+    stamped_at = models.DateTimeField(null=True, blank=True)
+    pac = models.CharField(max_length=30, blank=True, default="")
+
+    stamp_attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["org", "source", "source_id"],
+                condition=~Q(source=""),
+                name="one_invoice_per_business_fact",
+            ),
+            models.UniqueConstraint(
+                fields=["org", "serie", "folio"],
+                condition=~Q(folio=""),
+                name="folio_never_reused",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["org", "livemode", "status"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+        ]
+
+    @property
+    def status_label(self) -> str:
+        return LABELS[InvoiceStatus(self.status)]
+
+    @property
+    def serie_folio(self) -> str:
+        return f"{self.serie}-{self.folio}" if self.serie else self.folio
+
+    def __str__(self) -> str:
+        return f"Factura {self.serie_folio or self.pk}"
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    product = models.ForeignKey("catalog.Product", null=True, blank=True, on_delete=models.SET_NULL)
+    clave_prod_serv = models.CharField(max_length=8)
+    clave_unidad = models.CharField(max_length=3)
+    unidad = models.CharField(max_length=20, blank=True, default="")
+    no_identificacion = models.CharField(max_length=100, blank=True, default="")
+    descripcion = models.CharField(max_length=1000)
+    cantidad = ScaledDecimalField(scale=6)
+    valor_unitario = ScaledDecimalField(scale=6)  # always tax-exclusive
+    descuento = ScaledDecimalField(scale=2, default=0)
+    objeto_imp = models.CharField(max_length=2, default="02")
+    taxes = models.JSONField(default=list)  # preset codes (timbra.domain.tax_presets)
+    importe = ScaledDecimalField(scale=2, default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["invoice", "position"], name="line_position_unique")]
+
+
+class InvoiceDocument(models.Model):
+    """The bytes: signed XML (saved before any PAC call), stamped XML, PDF.
+    Kept apart from Invoice so lists and status updates never load them."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, related_name="document")
+    sealed_xml = models.BinaryField(null=True)
+    stamped_xml = models.BinaryField(null=True)
+    pdf = models.BinaryField(null=True)
+
+
+class InvoiceEvent(models.Model):
+    """Audit trail: every state change and notable action, shown as the invoice timeline."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=12, blank=True, default="")
+    to_status = models.CharField(max_length=12, blank=True, default="")
+    actor = models.CharField(max_length=120, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class IdempotencyRecord(models.Model):
+    """API `Idempotency-Key`: same key and same request → the same stored response."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE)
+    livemode = models.BooleanField(default=False)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    request_sha256 = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.BinaryField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "livemode", "key"], name="idempotency_key_unique"),
+        ]

@@ -1,0 +1,5 @@
+import sys
+
+from timbra.cli import main
+
+sys.exit(main())

@@ -1,0 +1,169 @@
+"""`timbra` command: init, serve, worker, createkey (and `manage` for Django commands)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "timbra.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    _setup()
+    _migrate()
+    if args.demo:
+        from timbra.demo import ensure_demo
+
+        info = ensure_demo()
+        _print_demo(info)
+    return 0
+
+
+def _print_demo(info: dict[str, object]) -> None:
+    from django.conf import settings
+
+    print("Emisor de demostración listo (CSD de pruebas del SAT, EKU9003173C9).")
+    print(f"  org id:        {info['org_id']}")
+    print(f"  API key test:  {info['api_key']}")
+    print(f"  panel:         {info['base_url']}/  usuario {info['username']} / contraseña {info['password']}")
+    print(f"  API docs:      {info['base_url']}/api/v1/docs")
+    print(f"  credenciales:  {settings.TIMBRA_HOME / 'demo.json'}")
+    print(f"  correos:       {settings.TIMBRA_HOME / 'outbox'}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Web server (gunicorn, a child process) + the queue consumer in this main thread
+    (Huey's consumer installs signal handlers, so it needs the main thread)."""
+    _setup()
+    _migrate()
+    from django.conf import settings
+
+    if args.demo:
+        from timbra.demo import ensure_demo
+
+        _print_demo(ensure_demo())
+    port = str(args.port or os.environ.get("PORT", "8000"))
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "timbra.wsgi:application", "--bind", f"{args.host}:{port}",
+         "--workers", str(args.web_workers), "--threads", "4", "--access-logfile", "-",
+         "--graceful-timeout", "10"],
+        env={**os.environ, "TIMBRA_HOME": str(settings.TIMBRA_HOME)},
+    )
+    print(f"Timbra escuchando en http://{args.host}:{port} (Ctrl-C para detener)", flush=True)
+    try:
+        if args.no_worker:
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            web.wait()
+        else:
+            _run_consumer(workers=args.workers)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if web.poll() is None:
+            web.terminate()
+            try:
+                web.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                web.kill()
+        print("Timbra detenido.", flush=True)
+    return 0
+
+
+def _run_consumer(*, workers: int) -> None:
+    from timbra import jobs
+
+    consumer = jobs.queue().create_consumer(workers=workers, worker_type="thread", periodic=True,
+                                            check_worker_health=True)
+    consumer.run()
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    if args.drain:
+        from timbra.jobs.drain import drain
+
+        done = drain(idle_seconds=args.idle)
+        print(f"Cola vacía: {done} tareas ejecutadas.", flush=True)
+        return 0
+    _run_consumer(workers=args.workers)
+    return 0
+
+
+def cmd_createkey(args: argparse.Namespace) -> int:
+    _setup()
+    from django.utils import timezone
+
+    from timbra.orgs.models import Org
+    from timbra.orgs.services import create_api_key
+
+    org = Org.objects.filter(pk=args.org).first()
+    if org is None:
+        print(f"No existe la organización {args.org}.", file=sys.stderr)
+        return 2
+    _, token = create_api_key(org, name=args.name, livemode=args.live, scopes=args.scopes, as_of=timezone.now())
+    print(token)
+    print("Guárdala ahora: no se vuelve a mostrar.", file=sys.stderr)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["timbra manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="timbra", description="Facturación CFDI 4.0 automática.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init", help="migra la base de datos; --demo crea el emisor de demostración")
+    p.add_argument("--demo", action="store_true")
+    p.set_defaults(func=cmd_init)
+    p = sub.add_parser("serve", help="servidor web + trabajador integrado")
+    p.add_argument("--no-worker", action="store_true", help="solo el servidor web")
+    p.add_argument("--demo", action="store_true", help="asegura el emisor de demostración")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=int(os.environ.get("TIMBRA_WORKERS", "4")))
+    p.add_argument("--web-workers", type=int, default=int(os.environ.get("TIMBRA_WEB_WORKERS", "2")))
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="consume la cola de trabajos")
+    p.add_argument("--drain", action="store_true", help="termina cuando la cola queda vacía")
+    p.add_argument("--idle", type=float, default=2.0, help="con --drain: segundos sin trabajo antes de salir")
+    p.add_argument("--workers", type=int, default=int(os.environ.get("TIMBRA_WORKERS", "4")))
+    p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("createkey", help="crea una API key (se muestra una sola vez)")
+    p.add_argument("--org", type=int, required=True)
+    p.add_argument("--live", action="store_true")
+    p.add_argument("--name", default="CLI")
+    p.add_argument("--scopes", default="read,write")
+    p.set_defaults(func=cmd_createkey)
+    p = sub.add_parser("manage", help="comandos de Django (migrate, createsuperuser, …)")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Customer use cases: create and update a receptor with validated fiscal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.validators import validate_email
+from django.forms import ValidationError
+
+from timbra.customers.models import Customer
+from timbra.domain.taxpayer import normalize_nombre, validate_fiscal_data
+from timbra.invoicing.errors import InvoicingError
+from timbra.orgs.models import Org
+
+FISCAL_FIELDS = ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi")
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    cleaned = dict(data)
+    if "rfc" in cleaned:
+        cleaned["rfc"] = str(cleaned["rfc"]).strip().upper()
+    if "nombre" in cleaned:
+        cleaned["nombre"] = normalize_nombre(str(cleaned["nombre"]))
+    if "emails" in cleaned:
+        emails = [str(e).strip() for e in cleaned["emails"] or [] if str(e).strip()]
+        for email in emails:
+            try:
+                validate_email(email)
+            except ValidationError as exc:
+                raise InvoicingError("email_invalid", f"El correo «{email}» no es válido.", field="emails") from exc
+        cleaned["emails"] = emails
+    return cleaned
+
+
+def _check(values: dict[str, Any]) -> None:
+    problems = validate_fiscal_data(values["rfc"], values["nombre"], values["regimen_fiscal"],
+                                    values["codigo_postal"], values["uso_cfdi"])
+    if problems:
+        raise InvoicingError(problems[0].code, " ".join(p.message for p in problems), field=problems[0].field)
+
+
+def create_customer(org: Org, data: dict[str, Any], *, livemode: bool, as_of: datetime) -> Customer:
+    """Create a customer; its RFC, name, régimen, CP and uso de CFDI must agree (SAT catalogs)."""
+    values = _clean({"uso_cfdi": "G03", "emails": [], **data})
+    _check(values)
+    return Customer.objects.create(org=org, livemode=livemode, created_at=as_of, updated_at=as_of,
+                                   **{k: values[k] for k in (*FISCAL_FIELDS, "emails", "external_id") if k in values})
+
+
+def update_customer(customer: Customer, data: dict[str, Any], *, as_of: datetime) -> Customer:
+    """Update a customer. A corrected customer releases its held invoices on retry."""
+    values = _clean(data)
+    merged = {k: values.get(k, getattr(customer, k)) for k in FISCAL_FIELDS}
+    _check(merged)
+    for name, value in {**merged, **{k: v for k, v in values.items() if k in ("emails", "external_id")}}.items():
+        setattr(customer, name, value)
+    customer.updated_at = as_of
+    customer.save()
+    return customer

@@ -1,0 +1,121 @@
+"""Deliver a stamped invoice: render its PDF and email PDF + XML to the customer.
+
+One outbox row per (invoice, channel), created in the same transaction as the stamp.
+SMTP cannot promise exactly-once (RFC 1047: a drop after DATA "." may duplicate a
+message), so delivery is at-least-once and deduplicated on our side: a row marked sent
+is never sent again, and the subject carries the UUID so a rare duplicate is harmless.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+
+from timbra import jobs
+from timbra.delivery.models import Delivery
+from timbra.domain.status import InvoiceStatus
+from timbra.invoicing.documents import ensure_pdf
+from timbra.invoicing.models import Invoice, InvoiceDocument
+from timbra.invoicing.transitions import LostRace, move, record
+
+MAX_ATTEMPTS = 8
+
+
+def plan_deliveries(invoice: Invoice, *, as_of: datetime) -> None:
+    """Create the outbox rows for a just-stamped invoice (inside the stamping transaction)."""
+    recipients = [e for e in invoice.customer.emails if e] if invoice.send_email else []
+    Delivery.objects.get_or_create(
+        invoice=invoice,
+        channel="email",
+        defaults={
+            "recipients": recipients,
+            "status": Delivery.PENDING if recipients else Delivery.SKIPPED,
+            "created_at": as_of,
+            "next_attempt_at": as_of,
+        },
+    )
+
+
+def deliver_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
+    """Render the PDF, send every pending channel, then mark the invoice delivered."""
+    invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
+    if invoice.status != InvoiceStatus.STAMPED:
+        return invoice
+    pdf = ensure_pdf(invoice)
+    for delivery in Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING):
+        if delivery.next_attempt_at and delivery.next_attempt_at > as_of:
+            continue
+        _send_email(invoice, delivery, pdf, as_of=as_of)
+    if not Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING).exists():
+        try:
+            with transaction.atomic():
+                move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered",
+                     message=_delivered_message(invoice))
+        except LostRace:
+            invoice.refresh_from_db()
+    return invoice
+
+
+def _delivered_message(invoice: Invoice) -> str:
+    sent = Delivery.objects.filter(invoice=invoice, status=Delivery.SENT).first()
+    if sent:
+        return f"PDF y XML enviados por correo a {', '.join(sent.recipients)}."
+    return "PDF generado; no se envió correo (sin destinatarios o envío desactivado)."
+
+
+def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, *, as_of: datetime) -> None:
+    # Claim the row: only one worker moves attempts from n to n+1, the loser skips.
+    claimed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.PENDING, attempts=delivery.attempts).update(
+        attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return
+    try:
+        build_email(invoice, delivery.recipients, pdf).send()
+    except smtplib.SMTPResponseException as exc:
+        _failed(invoice, delivery, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500, as_of=as_of)
+        return
+    except (OSError, smtplib.SMTPException) as exc:
+        _failed(invoice, delivery, str(exc), permanent=False, as_of=as_of)
+        return
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.SENT, sent_at=as_of, last_error="")
+    record(invoice, "email_sent", as_of=as_of, message=f"Correo enviado a {', '.join(delivery.recipients)}.")
+
+
+def _failed(invoice: Invoice, delivery: Delivery, error: str, *, permanent: bool, as_of: datetime) -> None:
+    attempts = delivery.attempts + 1
+    if permanent or attempts >= MAX_ATTEMPTS:
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.FAILED, last_error=error[:2000])
+        record(invoice, "email_failed", as_of=as_of,
+               message=f"No se pudo entregar el correo: {error}. Revisa el correo del cliente y reenvía.")
+        return
+    delay = timedelta(seconds=min(60 * 2 ** (attempts - 1), 3600))
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=as_of + delay, last_error=error[:2000])
+    record(invoice, "email_retry", as_of=as_of,
+           message=f"El servidor de correo falló ({error}); se reintentará en {int(delay.total_seconds())} s.")
+    jobs.enqueue("delivery.send", invoice_id=invoice.pk, delay=delay.total_seconds())
+
+
+def build_email(invoice: Invoice, recipients: list[str], pdf: bytes) -> EmailMultiAlternatives:
+    """The Spanish email with the PDF and XML attached."""
+    xml = bytes(InvoiceDocument.objects.values_list("stamped_xml", flat=True).get(invoice=invoice))
+    context = {"invoice": invoice, "org": invoice.org, "customer": invoice.customer}
+    name = f"{invoice.org.rfc}_{invoice.serie}{invoice.folio}_{invoice.uuid}"
+    message = EmailMultiAlternatives(
+        subject=f"Factura {invoice.serie_folio} de {invoice.org.nombre} — folio fiscal {invoice.uuid}",
+        body=render_to_string("delivery/invoice_email.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
+        reply_to=[invoice.org.email] if invoice.org.email else None,
+        headers={"X-Timbra-Invoice": str(invoice.uuid)},
+    )
+    message.attach_alternative(render_to_string("delivery/invoice_email.html", context), "text/html")
+    message.attach(f"{name}.pdf", pdf, "application/pdf")
+    message.attach(f"{name}.xml", xml, "application/xml")
+    return message

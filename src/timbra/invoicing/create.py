@@ -1,0 +1,181 @@
+"""create_invoice: turn a request into a draft invoice with a folio, ready for the pipeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from timbra import jobs
+from timbra.catalog.models import Product
+from timbra.customers.models import Customer
+from timbra.domain import tax_presets, taxes
+from timbra.domain.status import InvoiceStatus
+from timbra.invoicing.drafts import draft_from_rows
+from timbra.invoicing.errors import InvoicingError, NotFound
+from timbra.invoicing.inputs import InvoiceInput, LineInput
+from timbra.invoicing.models import Invoice, InvoiceDocument, InvoiceLine
+from timbra.invoicing.transitions import record
+from timbra.orgs.models import Org, Series
+
+
+def create_invoice(
+    org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime, actor: str = "api"
+) -> Invoice:
+    """Create a draft invoice and queue it for sealing, stamping and delivery.
+
+    At most one invoice per business fact: when `request.source`/`source_id` are set and an
+    invoice already exists for them, that invoice is returned (the unique constraint, not a
+    check-before-insert, is the guarantee)."""
+    if request.source:
+        existing = _existing_for_source(org, request)
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            invoice = _create(org, request, livemode=livemode, as_of=as_of, actor=actor)
+    except IntegrityError:
+        existing = _existing_for_source(org, request) if request.source else None
+        if existing is None:
+            raise
+        return existing
+    jobs.enqueue_on_commit("invoicing.process", invoice_id=invoice.pk)
+    return invoice
+
+
+def _existing_for_source(org: Org, request: InvoiceInput) -> Invoice | None:
+    return Invoice.objects.filter(org=org, source=request.source, source_id=request.source_id).first()
+
+
+def _create(org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime, actor: str) -> Invoice:
+    customer = Customer.objects.filter(pk=request.customer_id, org=org, livemode=livemode).first()
+    if customer is None:
+        raise NotFound("cliente")
+    metodo_pago, forma_pago = _payment_terms(request)
+    lines = [_resolve_line(org, line, livemode=livemode, index=i) for i, line in enumerate(request.lines)]
+    if not lines:
+        raise InvoicingError("lines_required", "La factura necesita al menos una partida.", field="lines")
+    serie = (request.serie or org.default_serie).strip().upper()
+    invoice = Invoice(
+        org=org,
+        livemode=livemode,
+        customer=customer,
+        status=InvoiceStatus.DRAFT,
+        status_changed_at=as_of,
+        source=request.source,
+        source_id=request.source_id,
+        serie=serie,
+        folio=str(_take_folio(org, serie)),
+        tipo_de_comprobante=request.tipo_de_comprobante,
+        metodo_pago=metodo_pago,
+        forma_pago=forma_pago,
+        moneda=request.moneda.upper(),
+        tipo_cambio=request.tipo_cambio,
+        condiciones_de_pago=request.condiciones_de_pago,
+        uso_cfdi=request.uso_cfdi or "",
+        send_email=request.send_email,
+        related=list(request.related),
+        created_at=as_of,
+    )
+    invoice.save()
+    for line in lines:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(lines)
+    _store_totals(invoice, lines, as_of=as_of)
+    InvoiceDocument.objects.create(invoice=invoice)
+    record(invoice, "created", as_of=as_of, actor=actor, to_status=InvoiceStatus.DRAFT,
+           message=f"Factura {invoice.serie_folio} creada por {actor}.")
+    return invoice
+
+
+def _payment_terms(request: InvoiceInput) -> tuple[str, str]:
+    metodo = request.metodo_pago.upper()
+    if metodo not in {"PUE", "PPD"}:
+        raise InvoicingError("metodo_pago_invalid", "El método de pago debe ser PUE o PPD.", field="metodo_pago")
+    if metodo == "PPD":
+        # Anexo 20 / CFDI40105: with PPD the forma de pago is "99 Por definir".
+        return metodo, "99"
+    if not request.forma_pago or request.forma_pago == "99":
+        raise InvoicingError(
+            "forma_pago_required",
+            "Con PUE (pago en una sola exhibición) indica la forma de pago; «99 Por definir» solo va con PPD.",
+            field="forma_pago",
+        )
+    return metodo, request.forma_pago
+
+
+def _take_folio(org: Org, serie: str) -> int:
+    """Atomically take the next folio of `serie` inside the caller's transaction."""
+    Series.objects.get_or_create(org=org, code=serie)
+    Series.objects.filter(org=org, code=serie).update(next_folio=F("next_folio") + 1)
+    return Series.objects.get(org=org, code=serie).next_folio - 1
+
+
+def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> InvoiceLine:
+    product = None
+    if line.product_id is not None:
+        product = Product.objects.filter(pk=line.product_id, org=org, livemode=livemode).first()
+        if product is None:
+            raise NotFound(f"producto de la partida {index + 1}")
+    field = f"lines[{index}]"
+
+    def pick(value: object, default: object, name: str) -> object:
+        chosen = value if value is not None else default
+        if chosen is None or chosen == "":
+            raise InvoicingError("line_field_required", f"Falta «{name}» en la partida {index + 1}.",
+                                 field=f"{field}.{name}")
+        return chosen
+
+    codes = tuple(pick(line.taxes, product.taxes if product else None, "taxes"))  # type: ignore[arg-type]
+    try:
+        rates = tax_presets.resolve(codes)
+    except ValueError as exc:
+        raise InvoicingError("tax_invalid", str(exc), field=f"{field}.taxes") from exc
+    price = Decimal(pick(line.unit_price, product.unit_price if product else None, "unit_price"))  # type: ignore[arg-type]
+    includes = bool(pick(line.price_includes_taxes, product.price_includes_taxes if product else False,
+                         "price_includes_taxes"))
+    if line.cantidad <= 0:
+        raise InvoicingError("cantidad_invalid", f"La cantidad de la partida {index + 1} debe ser mayor que cero.",
+                             field=f"{field}.cantidad")
+    if price < 0:
+        raise InvoicingError("price_invalid", f"El precio de la partida {index + 1} no puede ser negativo.",
+                             field=f"{field}.unit_price")
+    objeto_imp = str(pick(line.objeto_imp, product.objeto_imp if product else ("02" if codes else "01"),
+                          "objeto_imp"))
+    valor_unitario = taxes.unit_price_from_gross(price, rates) if includes else price
+    return InvoiceLine(
+        position=index + 1,
+        product=product,
+        clave_prod_serv=str(pick(line.clave_prod_serv, product.clave_prod_serv if product else None,
+                                 "clave_prod_serv")),
+        clave_unidad=str(pick(line.clave_unidad, product.clave_unidad if product else None, "clave_unidad")),
+        unidad=line.unidad if line.unidad is not None else (product.unidad if product else ""),
+        no_identificacion=line.no_identificacion or (product.sku if product else ""),
+        descripcion=str(pick(line.descripcion, product.descripcion if product else None, "descripcion"))[:1000],
+        cantidad=line.cantidad,
+        valor_unitario=valor_unitario,
+        descuento=line.descuento,
+        objeto_imp=objeto_imp,
+        taxes=list(codes),
+    )
+
+
+def _store_totals(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime) -> None:
+    """Compute what the CFDI will state (domain.taxes mirrors the XML exactly)."""
+    draft = draft_from_rows(invoice, lines, fecha=as_of)
+    totals = taxes.compute(draft)
+    for line, concept in zip(lines, totals.conceptos, strict=True):
+        line.importe = concept.importe
+    InvoiceLine.objects.bulk_update(lines, ["importe"])
+    Invoice.objects.filter(pk=invoice.pk).update(
+        subtotal=totals.subtotal,
+        descuento=totals.descuento,
+        total_traslados=totals.total_impuestos_trasladados,
+        total_retenciones=totals.total_impuestos_retenidos,
+        total=totals.total,
+    )
+    invoice.subtotal, invoice.descuento, invoice.total = totals.subtotal, totals.descuento, totals.total
+    invoice.total_traslados = totals.total_impuestos_trasladados
+    invoice.total_retenciones = totals.total_impuestos_retenidos

@@ -1,0 +1,20 @@
+"""Errors a caller can act on: a stable code for programs, a Spanish message for people."""
+
+from __future__ import annotations
+
+
+class InvoicingError(Exception):
+    """Rejected input. `code` is stable; `message` is Spanish; `field` points at the input."""
+
+    status_code = 422
+
+    def __init__(self, code: str, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+class NotFound(InvoicingError):
+    status_code = 404
+
+    def __init__(self, what: str = "recurso") -> None:
+        super().__init__("not_found", f"No se encontró el {what}.")

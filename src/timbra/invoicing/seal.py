@@ -1,0 +1,101 @@
+"""seal_invoice: check a draft against the SAT rules, sign it and save the exact bytes.
+
+The signed XML is committed BEFORE any PAC call (DESIGN: never two UUIDs for one sale):
+every later attempt sends these same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+
+from timbra.cfdi import build
+from timbra.domain import rules
+from timbra.domain.status import InvoiceStatus
+from timbra.domain.taxpayer import Problem
+from timbra.invoicing.drafts import draft_for
+from timbra.invoicing.models import Invoice, InvoiceDocument
+from timbra.invoicing.transitions import LostRace, move
+from timbra.orgs import csds
+
+
+def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
+    """Seal a draft, or hold it with the reasons a PAC would reject it. No-op unless draft."""
+    invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
+    if invoice.status != InvoiceStatus.DRAFT:
+        return invoice
+    try:
+        csd = csds.active_csd(invoice.org, as_of=as_of)
+    except csds.NoUsableCsd as exc:
+        return hold_invoice(invoice, [Problem(exc.code, "csd", exc.message)], as_of=as_of)
+    draft = draft_for(invoice, as_of=as_of)
+    problems = rules.check_draft(
+        draft,
+        stamp_at=as_of,
+        tz=ZoneInfo(invoice.org.timezone),
+        csd_valid_from=csd.valid_from,
+        csd_valid_to=csd.valid_to,
+    )
+    if problems:
+        return hold_invoice(invoice, problems, as_of=as_of)
+    sealed = build.seal(draft, csds.signer_for(csd))
+    try:
+        with transaction.atomic():
+            move(
+                invoice,
+                InvoiceStatus.SEALED,
+                as_of=as_of,
+                kind="sealed",
+                message=f"CFDI sellado con el certificado {csd.no_certificado}.",
+                sealed_sha256=hashlib.sha256(sealed.xml).hexdigest(),
+                sealed_at=as_of,
+                fecha=draft.fecha.isoformat(),
+                no_certificado=csd.no_certificado,
+                receptor=_receptor_snapshot(draft),
+                stamp_attempts=0,
+                next_attempt_at=as_of,
+                last_error="",
+                hold_code="",
+                hold_message="",
+            )
+            InvoiceDocument.objects.filter(invoice=invoice).update(sealed_xml=sealed.xml)
+    except LostRace:
+        # Another worker sealed it first; its bytes are the ones that count.
+        invoice.refresh_from_db()
+    return invoice
+
+
+def hold_invoice(invoice: Invoice, problems: list[Problem], *, as_of: datetime, actor: str = "sistema") -> Invoice:
+    """Park the invoice with its reasons; it goes out once corrected (never dropped)."""
+    message = " ".join(p.message for p in problems)
+    try:
+        with transaction.atomic():
+            move(
+                invoice,
+                InvoiceStatus.HELD,
+                as_of=as_of,
+                kind="held",
+                actor=actor,
+                message=message,
+                data={"problems": [{"code": p.code, "field": p.field, "message": p.message} for p in problems]},
+                hold_code=problems[0].code,
+                hold_message=message,
+                next_attempt_at=None,
+            )
+    except LostRace:
+        invoice.refresh_from_db()
+    return invoice
+
+
+def _receptor_snapshot(draft: object) -> dict[str, str]:
+    r = draft.receptor  # type: ignore[attr-defined]
+    return {
+        "rfc": r.rfc,
+        "nombre": r.nombre,
+        "regimen_fiscal": r.regimen_fiscal_receptor,
+        "codigo_postal": r.domicilio_fiscal_receptor,
+        "uso_cfdi": r.uso_cfdi,
+    }

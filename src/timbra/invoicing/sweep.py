@@ -1,0 +1,45 @@
+"""The sweeper: find work a lost or crashed job left behind and queue it again.
+
+Huey deletes a task when a worker takes it (reference/architecture.md §1.3), so a worker
+killed mid-task loses the task, never the invoice: its state is in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from timbra import jobs
+from timbra.delivery.models import Delivery
+from timbra.domain.status import InvoiceStatus
+from timbra.invoicing.models import Invoice
+
+# A draft or sealed invoice untouched for this long has lost its job.
+STALE_AFTER = timedelta(minutes=2)
+BATCH = 500
+
+
+def sweep_stuck_work(*, as_of: datetime) -> dict[str, int]:
+    """Re-enqueue invoices stuck in draft/sealed/stamped; return how many of each."""
+    stale = as_of - STALE_AFTER
+    drafts = list(
+        Invoice.objects.filter(status=InvoiceStatus.DRAFT, status_changed_at__lte=stale)
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    sealed = list(
+        Invoice.objects.filter(status=InvoiceStatus.SEALED)
+        .filter(Q(next_attempt_at__lte=as_of) | Q(next_attempt_at__isnull=True))
+        .filter(status_changed_at__lte=stale)
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    stamped = list(
+        Invoice.objects.filter(status=InvoiceStatus.STAMPED, status_changed_at__lte=stale)
+        .exclude(deliveries__status=Delivery.PENDING, deliveries__next_attempt_at__gt=as_of)
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    for invoice_id in drafts + sealed:
+        jobs.enqueue("invoicing.process", invoice_id=invoice_id)
+    for invoice_id in stamped:
+        jobs.enqueue("delivery.send", invoice_id=invoice_id)
+    return {"draft": len(drafts), "sealed": len(sealed), "stamped": len(stamped)}

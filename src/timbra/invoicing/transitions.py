@@ -1,0 +1,70 @@
+"""The only way an invoice's status changes: a compare-and-swap UPDATE plus an audit row.
+
+`UPDATE invoice SET status = :to WHERE id = :id AND status = :expected` — if another
+worker moved it first, zero rows match and this caller loses cleanly. No locks, so it
+behaves the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from timbra.domain.status import IllegalTransition, InvoiceStatus, can_move
+from timbra.invoicing.models import Invoice, InvoiceEvent
+
+
+class LostRace(Exception):
+    """Another worker changed the invoice's status first; the caller should no-op."""
+
+
+def move(
+    invoice: Invoice,
+    to: InvoiceStatus,
+    *,
+    as_of: datetime,
+    kind: str,
+    message: str = "",
+    actor: str = "sistema",
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Invoice:
+    """Move `invoice` to `to`, setting `fields` in the same UPDATE, and record the event."""
+    current = InvoiceStatus(invoice.status)
+    if not can_move(current, to):
+        raise IllegalTransition(current, to)
+    updated = Invoice.objects.filter(pk=invoice.pk, status=current).update(
+        status=to, status_changed_at=as_of, **fields
+    )
+    if updated != 1:
+        raise LostRace(f"invoice {invoice.pk} is no longer {current}")
+    invoice.status = to
+    invoice.status_changed_at = as_of
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    record(invoice, kind, as_of=as_of, message=message, actor=actor, data=data, from_status=current, to_status=to)
+    return invoice
+
+
+def record(
+    invoice: Invoice,
+    kind: str,
+    *,
+    as_of: datetime,
+    message: str = "",
+    actor: str = "sistema",
+    data: dict[str, Any] | None = None,
+    from_status: str = "",
+    to_status: str = "",
+) -> InvoiceEvent:
+    """Append an event to the invoice's timeline (no status change)."""
+    return InvoiceEvent.objects.create(
+        invoice=invoice,
+        at=as_of,
+        kind=kind,
+        message=message,
+        actor=actor,
+        data=data or {},
+        from_status=from_status,
+        to_status=to_status,
+    )

@@ -1,0 +1,65 @@
+"""Org use cases: create an issuer, issue and check API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from django.db import transaction
+
+from timbra.domain.taxpayer import normalize_nombre, validate_fiscal_data
+from timbra.invoicing.errors import InvoicingError
+from timbra.orgs.models import ApiKey, Org, Series
+
+
+def create_org(
+    *, rfc: str, nombre: str, regimen_fiscal: str, lugar_expedicion: str,
+    timezone: str = "America/Mexico_City", email: str = "", serie: str = "A",
+) -> Org:
+    """Create an issuer after checking its fiscal data against the SAT catalogs."""
+    rfc = rfc.strip().upper()
+    nombre = normalize_nombre(nombre)
+    problems = [p for p in validate_fiscal_data(rfc, nombre, regimen_fiscal, lugar_expedicion, None)
+                if p.field != "uso_cfdi"]
+    if problems:
+        raise InvoicingError(problems[0].code, problems[0].message, field=problems[0].field)
+    with transaction.atomic():
+        org = Org.objects.create(rfc=rfc, nombre=nombre, regimen_fiscal=regimen_fiscal,
+                                 lugar_expedicion=lugar_expedicion, timezone=timezone, email=email,
+                                 default_serie=serie)
+        Series.objects.create(org=org, code=serie)
+    return org
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(org: Org, *, name: str, livemode: bool, scopes: str = "read,write",
+                   as_of: datetime) -> tuple[ApiKey, str]:
+    """Create a key and return it with its plain token, which is shown only this once."""
+    mode = "live" if livemode else "test"
+    prefix = f"sk_{mode}_{secrets.token_hex(6)}"
+    token = f"{prefix}_{secrets.token_hex(32)}"
+    key = ApiKey.objects.create(org=org, name=name, prefix=prefix, secret_hash=_hash(token),
+                                livemode=livemode, scopes=scopes, created_at=as_of)
+    return key, token
+
+
+def authenticate_key(token: str, *, as_of: datetime) -> ApiKey | None:
+    """The live, unrevoked key for `token`, or None. Constant-time comparison."""
+    parts = token.strip().rsplit("_", 1)
+    if len(parts) != 2 or not parts[0].startswith(("sk_test_", "sk_live_")):
+        return None
+    key = ApiKey.objects.select_related("org").filter(prefix=parts[0], revoked_at__isnull=True).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash(token.strip())):
+        return None
+    if key.last_used_at is None or (as_of - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=as_of)
+    return key
+
+
+def revoke_api_key(key: ApiKey, *, as_of: datetime) -> None:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=as_of)
