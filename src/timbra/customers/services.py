@@ -9,7 +9,7 @@ from django.core.validators import validate_email
 from django.forms import ValidationError
 
 from timbra.customers.models import Customer
-from timbra.domain.taxpayer import normalize_nombre, validate_fiscal_data
+from timbra.domain.taxpayer import normalize_nombre, normalize_rfc, validate_fiscal_data
 from timbra.invoicing.errors import InvoicingError
 from timbra.orgs.models import Org
 
@@ -19,7 +19,7 @@ FISCAL_FIELDS = ("rfc", "nombre", "regimen_fiscal", "codigo_postal", "uso_cfdi")
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(data)
     if "rfc" in cleaned:
-        cleaned["rfc"] = str(cleaned["rfc"]).strip().upper()
+        cleaned["rfc"] = normalize_rfc(str(cleaned["rfc"]))
     if "nombre" in cleaned:
         cleaned["nombre"] = normalize_nombre(str(cleaned["nombre"]))
     if "emails" in cleaned:
@@ -33,9 +33,10 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _check(values: dict[str, Any]) -> None:
+def _check(values: dict[str, Any], org: Org) -> None:
     problems = validate_fiscal_data(values["rfc"], values["nombre"], values["regimen_fiscal"],
-                                    values["codigo_postal"], values["uso_cfdi"])
+                                    values["codigo_postal"], values["uso_cfdi"],
+                                    lugar_expedicion=org.lugar_expedicion)
     if problems:
         raise InvoicingError(problems[0].code, " ".join(p.message for p in problems), field=problems[0].field)
 
@@ -43,7 +44,7 @@ def _check(values: dict[str, Any]) -> None:
 def create_customer(org: Org, data: dict[str, Any], *, livemode: bool, as_of: datetime) -> Customer:
     """Create a customer; its RFC, name, régimen, CP and uso de CFDI must agree (SAT catalogs)."""
     values = _clean({"uso_cfdi": "G03", "emails": [], **data})
-    _check(values)
+    _check(values, org)
     return Customer.objects.create(org=org, livemode=livemode, created_at=as_of, updated_at=as_of,
                                    **{k: values[k] for k in (*FISCAL_FIELDS, "emails", "external_id") if k in values})
 
@@ -52,7 +53,7 @@ def update_customer(customer: Customer, data: dict[str, Any], *, as_of: datetime
     """Update a customer. A corrected customer releases its held invoices on retry."""
     values = _clean(data)
     merged = {k: values.get(k, getattr(customer, k)) for k in FISCAL_FIELDS}
-    _check(merged)
+    _check(merged, customer.org)
     for name, value in {**merged, **{k: v for k, v in values.items() if k in ("emails", "external_id")}}.items():
         setattr(customer, name, value)
     customer.updated_at = as_of

@@ -144,7 +144,8 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> I
                              field=f"{field}.unit_price")
     objeto_imp = str(pick(line.objeto_imp, product.objeto_imp if product else ("02" if codes else "01"),
                           "objeto_imp"))
-    valor_unitario = taxes.unit_price_from_gross(price, rates) if includes else price
+    traslados = [r for r in rates if not r.retencion]  # "price includes IVA" means the traslados
+    valor_unitario = taxes.unit_price_from_gross(price, traslados, line.cantidad) if includes else price
     return InvoiceLine(
         position=index + 1,
         product=product,
@@ -165,17 +166,17 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> I
 def _store_totals(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime) -> None:
     """Compute what the CFDI will state (domain.taxes mirrors the XML exactly)."""
     draft = draft_from_rows(invoice, lines, fecha=as_of)
-    totals = taxes.compute(draft)
+    totals = taxes.compute_totals(draft)
     for line, concept in zip(lines, totals.conceptos, strict=True):
         line.importe = concept.importe
     InvoiceLine.objects.bulk_update(lines, ["importe"])
-    Invoice.objects.filter(pk=invoice.pk).update(
-        subtotal=totals.subtotal,
-        descuento=totals.descuento,
-        total_traslados=totals.total_impuestos_trasladados,
-        total_retenciones=totals.total_impuestos_retenidos,
-        total=totals.total,
-    )
-    invoice.subtotal, invoice.descuento, invoice.total = totals.subtotal, totals.descuento, totals.total
-    invoice.total_traslados = totals.total_impuestos_trasladados
-    invoice.total_retenciones = totals.total_impuestos_retenidos
+    amounts = {
+        "subtotal": totals.sub_total,
+        "descuento": totals.descuento or Decimal(0),
+        "total_traslados": totals.total_impuestos_trasladados or Decimal(0),
+        "total_retenciones": totals.total_impuestos_retenidos or Decimal(0),
+        "total": totals.total,
+    }
+    Invoice.objects.filter(pk=invoice.pk).update(**amounts)
+    for name, value in amounts.items():
+        setattr(invoice, name, value)

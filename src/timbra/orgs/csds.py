@@ -85,4 +85,4 @@ def signer_for(csd: Csd) -> Any:
         password = vault().decrypt(bytes(csd.password_encrypted), aad=aad).decode()
         return bytes(csd.certificate_der), key, password
 
-    return signers.get_signer((csd.org_id, csd.no_certificado, csd.fingerprint), load)
+    return signers.get_signer(signers.SignerCacheKey(csd.org_id, csd.no_certificado, csd.fingerprint), load)

@@ -21,7 +21,7 @@ def create_org(
     """Create an issuer after checking its fiscal data against the SAT catalogs."""
     rfc = rfc.strip().upper()
     nombre = normalize_nombre(nombre)
-    problems = [p for p in validate_fiscal_data(rfc, nombre, regimen_fiscal, lugar_expedicion, None)
+    problems = [p for p in validate_fiscal_data(rfc, nombre, regimen_fiscal, lugar_expedicion, "G03")
                 if p.field != "uso_cfdi"]
     if problems:
         raise InvoicingError(problems[0].code, problems[0].message, field=problems[0].field)

@@ -1,0 +1,32 @@
+"""Wire the built-in sandbox PAC to this installation: its certificate lives under
+TIMBRA_HOME, its ledger in the database (so every worker on every machine agrees that the
+same signed XML has the same UUID)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from timbra.cfdi.sandbox_checks import load_test_taxpayers
+from timbra.cfdi.sandbox_pac import SandboxPac, load_or_create_sandbox_certificate
+from timbra.cfdi.sandbox_pac import sandbox_certificate_pem as _pem
+from timbra.sandbox.ledger import DjangoLedger
+
+TAXPAYERS = Path(__file__).resolve().parent / "data" / "test-taxpayers.csv"
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def build_sandbox_pac() -> SandboxPac:
+    return SandboxPac.for_home(settings.TIMBRA_HOME, DjangoLedger(), load_test_taxpayers(TAXPAYERS), _now)
+
+
+def sandbox_certificate_pem() -> bytes:
+    """The sandbox PAC's certificate (PEM), created on first use, to verify SelloSAT."""
+    load_or_create_sandbox_certificate(settings.TIMBRA_HOME, _now())
+    return _pem(settings.TIMBRA_HOME)

@@ -1,0 +1,13 @@
+"""Test settings: a private TIMBRA_HOME per run and the queue in immediate mode.
+
+Set before timbra.settings is imported (pytest-django imports settings before conftest)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("TIMBRA_HOME", tempfile.mkdtemp(prefix="timbra-test-"))
+os.environ.setdefault("TIMBRA_QUEUE_IMMEDIATE", "1")
+
+from timbra.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
