@@ -139,7 +139,7 @@ if TIMBRA_EMAIL_URL.startswith(("smtp://", "smtps://")):
     EMAIL_USE_TLS = "starttls" in (_mail.query or "")
     EMAIL_TIMEOUT = 20
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_BACKEND = "timbra.delivery.eml_backend.EmlFileBackend"
     EMAIL_FILE_PATH = str(TIMBRA_HOME / "outbox")
 
 # --- files -------------------------------------------------------------------------------

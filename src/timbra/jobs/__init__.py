@@ -36,4 +36,5 @@ def queue() -> Any:
     """The configured Huey instance (for the CLI's worker and health checks)."""
     from huey.contrib.djhuey import HUEY
 
+    _registry()  # a consumer must know every task before it dequeues one
     return HUEY
