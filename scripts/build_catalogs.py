@@ -1,8 +1,8 @@
 """Regenerate src/timbra/domain/catalog_data/*.json from the SAT catalog SQL dumps.
 
 Source: phpcfdi/resources-sat-catalogs (public domain), as kept in shared/sat/catalogs.
-Usage: python scripts/build_catalogs.py [CATALOG_SQL_DIR]
-(default: <repo>/../shared/sat/catalogs). Output is deterministic (sorted keys), so a
+Usage: python scripts/build_catalogs.py [CATALOG_SQL_DIR [OUT_DIR]]
+(defaults: <repo>/../shared/sat/catalogs and src/timbra/domain/catalog_data). Output is deterministic (sorted keys), so a
 re-run without new SQL produces no diff.
 """
 
@@ -86,7 +86,7 @@ def build_row(row: sqlite3.Row, columns: tuple[str, ...]) -> dict[str, Any]:
 
 def build_catalog(db: sqlite3.Connection, table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
     """A table as {key: row}, {key1: {key2: row}} or, without a key, a list of rows."""
-    rows = db.execute(f'SELECT * FROM "{table}"').fetchall()  # noqa: S608 - table names are constants
+    rows = db.execute(f'SELECT * FROM "{table}"').fetchall()  # table names are constants
     if not keys:
         return [build_row(row, columns) for row in rows]
     if len(keys) == 1:
@@ -120,11 +120,15 @@ def load_sql(sql_dir: Path) -> sqlite3.Connection:
 
 def main(argv: list[str]) -> int:
     sql_dir = Path(argv[1]) if len(argv) > 1 else DEFAULT_SQL_DIR
+    out_dir = Path(argv[2]) if len(argv) > 2 else OUT_DIR
     db = load_sql(sql_dir)
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    if not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        print(f"no cfdi_40_*.sql dumps in {sql_dir}", file=sys.stderr)
+        return 1
+    out_dir.mkdir(parents=True, exist_ok=True)
     for name, (table, keys, columns) in SPECS.items():
         data = build_catalog(db, table, keys, columns)
-        (OUT_DIR / f"{name}.json").write_text(dumps(data), encoding="utf-8")
+        (out_dir / f"{name}.json").write_text(dumps(data), encoding="utf-8")
         print(f"{name}: {len(data)} rows")
     return 0
 

@@ -38,14 +38,8 @@ def line(*taxes: TaxRate, **changes: Any) -> InvoiceDraft:
 
 
 def generic(rfc: str, nombre: str, **changes: Any) -> InvoiceDraft:
-    return receptor(
-        rfc=rfc,
-        nombre=nombre,
-        regimen_fiscal_receptor="616",
-        uso_cfdi="S01",
-        domicilio_fiscal_receptor="42501",
-        **changes,
-    )
+    fields = {"regimen_fiscal_receptor": "616", "uso_cfdi": "S01", "domicilio_fiscal_receptor": "42501"}
+    return receptor(rfc=rfc, nombre=nombre, **{**fields, **changes})
 
 
 def test_a_correct_draft_has_no_problems() -> None:
@@ -56,16 +50,22 @@ def test_a_correct_draft_has_no_problems() -> None:
     "draft",
     [
         pytest.param(drafts.draft(metodo_pago="PPD", forma_pago="99"), id="ppd-with-99"),
-        pytest.param(drafts.draft(moneda="MXN", tipo_cambio=Decimal("1")), id="mxn-with-tipo-cambio-1"),
+        pytest.param(drafts.draft(moneda="MXN", tipo_cambio=Decimal(1)), id="mxn-with-tipo-cambio-1"),
         pytest.param(drafts.draft(moneda="USD", tipo_cambio=Decimal("17.254300")), id="usd-with-tipo-cambio"),
-        pytest.param(drafts.draft(drafts.concepto("1000.00", drafts.IVA16, drafts.RET_IVA_2_3, drafts.RET_ISR_10)),
-                     id="retenciones"),  # fmt: skip
+        pytest.param(
+            drafts.draft(drafts.concepto("1000.00", drafts.IVA16, drafts.RET_IVA_2_3, drafts.RET_ISR_10)),
+            id="retenciones",
+        ),
         pytest.param(drafts.draft(drafts.concepto("1000.00", drafts.IVA_EXENTO)), id="iva-exento"),
         pytest.param(drafts.draft(drafts.concepto("1000.00")), id="no-objeto"),
         pytest.param(generic("XAXX010101000", "JUAN PEREZ LOPEZ"), id="nominative-xaxx"),
         pytest.param(generic("XEXX010101000", "ACME INC", residencia_fiscal="USA"), id="extranjero"),
         pytest.param(
-            drafts.draft(tipo_de_comprobante="E", uso_cfdi="G02", cfdi_relacionados=(CfdiRelacionados("01", (UUID,)),)),
+            drafts.draft(
+                tipo_de_comprobante="E",
+                receptor=replace(drafts.RECEPTOR, uso_cfdi="G02"),
+                cfdi_relacionados=(CfdiRelacionados("01", (UUID,)),),
+            ),
             id="egreso-related",
         ),
     ],
@@ -97,7 +97,9 @@ def test_stamp_at_must_be_aware() -> None:
         (None, datetime(2026, 11, 20, 15, 59, tzinfo=UTC)),  # expired a minute before Fecha
     ],
 )
-def test_fecha_outside_the_csd_validity_yields_305(valid_from: datetime | None, valid_to: datetime | None) -> None:
+def test_fecha_outside_the_csd_validity_yields_305(
+    valid_from: datetime | None, valid_to: datetime | None
+) -> None:
     assert check(drafts.draft(), csd_valid_from=valid_from, csd_valid_to=valid_to) == [("305", "fecha")]
 
 
@@ -109,15 +111,30 @@ def test_csd_valid_at_fecha_passes() -> None:
 
 RULES = [
     # Comprobante
-    ("fecha-older-than-72h", drafts.draft(fecha=drafts.FECHA - timedelta(hours=72, seconds=301)), "401", "fecha"),
+    (
+        "fecha-older-than-72h",
+        drafts.draft(fecha=drafts.FECHA - timedelta(hours=72, seconds=301)),
+        "401",
+        "fecha",
+    ),
     ("fecha-in-the-future", drafts.draft(fecha=drafts.FECHA + timedelta(minutes=6)), "401", "fecha"),
     ("fecha-aware", drafts.draft(fecha=drafts.FECHA.replace(tzinfo=MX)), "fecha_con_zona", "fecha"),
     ("fecha-microseconds", drafts.draft(fecha=drafts.FECHA.replace(microsecond=5)), "CFDI40101", "fecha"),
     ("tipo-unknown", drafts.draft(tipo_de_comprobante="Z"), "CFDI40121", "tipo_de_comprobante"),
-    ("tipo-traslado", drafts.draft(tipo_de_comprobante="T"), "tipo_de_comprobante_no_soportado", "tipo_de_comprobante"),
+    (
+        "tipo-traslado",
+        drafts.draft(tipo_de_comprobante="T"),
+        "tipo_de_comprobante_no_soportado",
+        "tipo_de_comprobante",
+    ),
     ("exportacion-02", drafts.draft(exportacion="02"), "CFDI40122", "exportacion"),
     ("exportacion-unknown", drafts.draft(exportacion="09"), "CFDI40123", "exportacion"),
-    ("lugar-expedicion-format", drafts.draft(lugar_expedicion="4250"), "codigo_postal_invalid", "lugar_expedicion"),
+    (
+        "lugar-expedicion-format",
+        drafts.draft(lugar_expedicion="4250"),
+        "codigo_postal_invalid",
+        "lugar_expedicion",
+    ),
     ("no-conceptos", replace(drafts.draft(), conceptos=()), "conceptos_required", "conceptos"),
     # Forma y método de pago
     ("metodo-missing", drafts.draft(metodo_pago=None), "metodo_pago_required", "metodo_pago"),
@@ -130,64 +147,139 @@ RULES = [
     ("moneda-unknown", drafts.draft(moneda="ZZZ"), "CFDI40113", "moneda"),
     ("mxn-tipo-cambio-not-1", drafts.draft(tipo_cambio=Decimal("17.5")), "CFDI40114", "tipo_cambio"),
     ("usd-without-tipo-cambio", drafts.draft(moneda="USD"), "CFDI40115", "tipo_cambio"),
-    ("xxx-with-tipo-cambio", drafts.draft(moneda="XXX", tipo_cambio=Decimal("1")), "CFDI40116", "tipo_cambio"),
+    ("xxx-with-tipo-cambio", drafts.draft(moneda="XXX", tipo_cambio=Decimal(1)), "CFDI40116", "tipo_cambio"),
     ("xxx-invoice", drafts.draft(moneda="XXX"), "moneda_xxx_no_permitida", "moneda"),
-    ("tipo-cambio-zero", drafts.draft(moneda="USD", tipo_cambio=Decimal("0")), "CFDI40117", "tipo_cambio"),
-    ("tipo-cambio-7-decimals", drafts.draft(moneda="USD", tipo_cambio=Decimal("17.1234567")), "CFDI40117",
-     "tipo_cambio"),  # fmt: skip
-    ("descuento-decimals-jpy", drafts.draft(drafts.concepto("1000", descuento="10.50"), moneda="JPY",
-     tipo_cambio=Decimal("0.12")), "CFDI40112", "conceptos[0].descuento"),  # fmt: skip
+    ("tipo-cambio-zero", drafts.draft(moneda="USD", tipo_cambio=Decimal(0)), "CFDI40117", "tipo_cambio"),
+    (
+        "tipo-cambio-7-decimals",
+        drafts.draft(moneda="USD", tipo_cambio=Decimal("17.1234567")),
+        "CFDI40117",
+        "tipo_cambio",
+    ),
+    (
+        "descuento-decimals-jpy",
+        drafts.draft(drafts.concepto("1000", descuento="10.50"), moneda="JPY", tipo_cambio=Decimal("0.12")),
+        "CFDI40112",
+        "conceptos[0].descuento",
+    ),
     # Emisor
     ("emisor-rfc", emisor(rfc="EKU9002303C9"), "rfc_invalid", "emisor.rfc"),
-    ("emisor-nombre-with-sa-de-cv", emisor(nombre="ESCUELA KEMPER URGATE SA DE CV"), "CFDI40139", "emisor.nombre"),
+    (
+        "emisor-nombre-with-sa-de-cv",
+        emisor(nombre="ESCUELA KEMPER URGATE SA DE CV"),
+        "CFDI40139",
+        "emisor.nombre",
+    ),
+    ("emisor-nombre-empty", emisor(nombre=""), "nombre_required", "emisor.nombre"),
     ("emisor-regimen-unknown", emisor(regimen_fiscal="999"), "CFDI40140", "emisor.regimen_fiscal"),
     ("emisor-regimen-persona", emisor(regimen_fiscal="612"), "CFDI40141", "emisor.regimen_fiscal"),
     # Receptor
     ("receptor-rfc", receptor(rfc="URE1804291M6X"), "rfc_invalid", "receptor.rfc"),
-    ("receptor-nombre-with-sa", receptor(nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA SA"), "CFDI40145", "receptor.nombre"),
+    (
+        "receptor-nombre-with-sa",
+        receptor(nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA SA"),
+        "CFDI40145",
+        "receptor.nombre",
+    ),
     ("receptor-publico-not-xaxx", receptor(nombre="PUBLICO EN GENERAL"), "CFDI40146", "receptor.nombre"),
-    ("receptor-cp-format", receptor(domicilio_fiscal_receptor="8699"), "codigo_postal_invalid",
-     "receptor.domicilio_fiscal_receptor"),  # fmt: skip
-    ("receptor-regimen-unknown", receptor(regimen_fiscal_receptor="999"), "CFDI40157",
-     "receptor.regimen_fiscal_receptor"),  # fmt: skip
-    ("receptor-regimen-persona", receptor(regimen_fiscal_receptor="612"), "CFDI40158",
-     "receptor.regimen_fiscal_receptor"),  # fmt: skip
+    (
+        "receptor-cp-format",
+        receptor(domicilio_fiscal_receptor="8699"),
+        "codigo_postal_invalid",
+        "receptor.domicilio_fiscal_receptor",
+    ),
+    (
+        "receptor-regimen-unknown",
+        receptor(regimen_fiscal_receptor="999"),
+        "CFDI40157",
+        "receptor.regimen_fiscal_receptor",
+    ),
+    (
+        "receptor-regimen-persona",
+        receptor(regimen_fiscal_receptor="612"),
+        "CFDI40158",
+        "receptor.regimen_fiscal_receptor",
+    ),
     ("receptor-uso-unknown", receptor(uso_cfdi="G99"), "CFDI40160", "receptor.uso_cfdi"),
     ("receptor-uso-fisica-only", receptor(uso_cfdi="D01"), "CFDI40161", "receptor.uso_cfdi"),
     ("receptor-uso-pagos", receptor(uso_cfdi="CP01"), "uso_cfdi_tipo_incompatible", "receptor.uso_cfdi"),
-    ("xaxx-publico-en-general-ingreso", generic("XAXX010101000", "PUBLICO EN GENERAL"), "CFDI40130",
-     "receptor.nombre"),  # fmt: skip
-    ("xaxx-regimen", generic("XAXX010101000", "JUAN PEREZ", regimen_fiscal_receptor="605"), "CFDI40159",
-     "receptor.regimen_fiscal_receptor"),  # fmt: skip
+    (
+        "xaxx-publico-en-general-ingreso",
+        generic("XAXX010101000", "PUBLICO EN GENERAL"),
+        "CFDI40130",
+        "receptor.nombre",
+    ),
+    (
+        "xaxx-regimen",
+        generic("XAXX010101000", "JUAN PEREZ", regimen_fiscal_receptor="605"),
+        "CFDI40159",
+        "receptor.regimen_fiscal_receptor",
+    ),
     ("xaxx-uso", generic("XAXX010101000", "JUAN PEREZ", uso_cfdi="G03"), "CFDI40161", "receptor.uso_cfdi"),
-    ("xaxx-cp-not-lugar", generic("XAXX010101000", "JUAN PEREZ", domicilio_fiscal_receptor="06000"), "CFDI40149",
-     "receptor.domicilio_fiscal_receptor"),  # fmt: skip
+    (
+        "xaxx-cp-not-lugar",
+        generic("XAXX010101000", "JUAN PEREZ", domicilio_fiscal_receptor="06000"),
+        "CFDI40149",
+        "receptor.domicilio_fiscal_receptor",
+    ),
     ("residencia-not-xexx", receptor(residencia_fiscal="USA"), "CFDI40151", "receptor.residencia_fiscal"),
-    ("residencia-unknown", generic("XEXX010101000", "ACME INC", residencia_fiscal="ZZZ"), "CFDI40150",
-     "receptor.residencia_fiscal"),  # fmt: skip
-    ("residencia-mex", generic("XEXX010101000", "ACME INC", residencia_fiscal="MEX"), "CFDI40152",
-     "receptor.residencia_fiscal"),  # fmt: skip
-    ("num-reg-without-residencia", generic("XEXX010101000", "ACME INC", num_reg_id_trib="123456789"), "CFDI40153",
-     "receptor.residencia_fiscal"),  # fmt: skip
+    (
+        "residencia-unknown",
+        generic("XEXX010101000", "ACME INC", residencia_fiscal="QQQ"),
+        "CFDI40150",
+        "receptor.residencia_fiscal",
+    ),
+    (
+        "residencia-mex",
+        generic("XEXX010101000", "ACME INC", residencia_fiscal="MEX"),
+        "CFDI40152",
+        "receptor.residencia_fiscal",
+    ),
+    (
+        "num-reg-without-residencia",
+        generic("XEXX010101000", "ACME INC", num_reg_id_trib="123456789"),
+        "CFDI40153",
+        "receptor.residencia_fiscal",
+    ),
     ("num-reg-not-xexx", receptor(num_reg_id_trib="123456789"), "CFDI40154", "receptor.num_reg_id_trib"),
-    ("num-reg-without-comercio-exterior", generic("XEXX010101000", "ACME INC", residencia_fiscal="USA",
-     num_reg_id_trib="123456789"), "CFDI40155", "receptor.num_reg_id_trib"),  # fmt: skip
+    (
+        "num-reg-without-comercio-exterior",
+        generic("XEXX010101000", "ACME INC", residencia_fiscal="USA", num_reg_id_trib="123456789"),
+        "CFDI40155",
+        "receptor.num_reg_id_trib",
+    ),
     # CfdiRelacionados
-    ("egreso-without-relacion", drafts.draft(tipo_de_comprobante="E"), "egreso_sin_cfdi_relacionado",
-     "cfdi_relacionados"),  # fmt: skip
-    ("tipo-relacion-unknown", drafts.draft(cfdi_relacionados=(CfdiRelacionados("99", (UUID,)),)), "CFDI40137",
-     "cfdi_relacionados[0].tipo_relacion"),  # fmt: skip
-    ("uuid-malformed", drafts.draft(cfdi_relacionados=(CfdiRelacionados("04", ("no-es-uuid",)),)),
-     "uuid_relacionado_invalido", "cfdi_relacionados[0].uuids"),  # fmt: skip
+    (
+        "egreso-without-relacion",
+        drafts.draft(tipo_de_comprobante="E"),
+        "egreso_sin_cfdi_relacionado",
+        "cfdi_relacionados",
+    ),
+    (
+        "tipo-relacion-unknown",
+        drafts.draft(cfdi_relacionados=(CfdiRelacionados("99", (UUID,)),)),
+        "CFDI40137",
+        "cfdi_relacionados[0].tipo_relacion",
+    ),
+    (
+        "uuid-malformed",
+        drafts.draft(cfdi_relacionados=(CfdiRelacionados("04", ("no-es-uuid",)),)),
+        "uuid_relacionado_invalido",
+        "cfdi_relacionados[0].uuids",
+    ),
     # Conceptos
-    ("clave-prod-serv-global", line(clave_prod_serv="01010101"), "clave_prod_serv_global",
-     "conceptos[0].clave_prod_serv"),  # fmt: skip
+    (
+        "clave-prod-serv-global",
+        line(clave_prod_serv="01010101"),
+        "clave_prod_serv_global",
+        "conceptos[0].clave_prod_serv",
+    ),
     ("clave-prod-serv-format", line(clave_prod_serv="811121"), "CFDI40162", "conceptos[0].clave_prod_serv"),
     ("clave-unidad-unknown", line(clave_unidad="ZZ9"), "CFDI40165", "conceptos[0].clave_unidad"),
     ("descripcion-empty", line(descripcion=" "), "descripcion_required", "conceptos[0].descripcion"),
-    ("cantidad-zero", line(cantidad=Decimal("0")), "cantidad_not_positive", "conceptos[0].cantidad"),
-    ("valor-unitario-zero", line(valor_unitario=Decimal("0")), "CFDI40166", "conceptos[0].valor_unitario"),
-    ("descuento-negative", line(descuento=Decimal("-1")), "descuento_negativo", "conceptos[0].descuento"),
+    ("cantidad-zero", line(cantidad=Decimal(0)), "cantidad_not_positive", "conceptos[0].cantidad"),
+    ("valor-unitario-zero", line(valor_unitario=Decimal(0)), "CFDI40166", "conceptos[0].valor_unitario"),
+    ("descuento-negative", line(descuento=Decimal(-1)), "descuento_negativo", "conceptos[0].descuento"),
     ("descuento-above-importe", line(descuento=Decimal("1000.01")), "CFDI40169", "conceptos[0].descuento"),
     ("objeto-imp-unknown", line(objeto_imp="09"), "CFDI40170", "conceptos[0].objeto_imp"),
     ("objeto-02-without-taxes", line(impuestos=()), "CFDI40171", "conceptos[0].objeto_imp"),
@@ -196,27 +288,67 @@ RULES = [
     ("objeto-06-with-iva", line(objeto_imp="06"), "objeto_imp_incompatible", "conceptos[0].objeto_imp"),
     # Impuestos: traslados
     ("traslado-base-zero", line(descuento=Decimal("1000.00")), "CFDI40174", "conceptos[0].impuestos[0]"),
-    ("traslado-isr", line(TaxRate(ISR, "Tasa", Decimal("0.100000"))), "CFDI40175",
-     "conceptos[0].impuestos[0].impuesto"),  # fmt: skip
-    ("traslado-tipo-factor-unknown", line(TaxRate(IVA, "Porcentaje", Decimal("0.160000"))), "CFDI40176",
-     "conceptos[0].impuestos[0].tipo_factor"),  # fmt: skip
-    ("traslado-exento-with-rate", line(TaxRate(IVA, "Exento", Decimal("0.000000"))), "CFDI40177",
-     "conceptos[0].impuestos[0].tasa_o_cuota"),  # fmt: skip
-    ("traslado-tasa-without-rate", line(TaxRate(IVA, "Tasa", None)), "CFDI40178",
-     "conceptos[0].impuestos[0].tasa_o_cuota"),  # fmt: skip
-    ("traslado-iva-15", line(TaxRate(IVA, "Tasa", Decimal("0.150000"))), "CFDI40179",
-     "conceptos[0].impuestos[0].tasa_o_cuota"),  # fmt: skip
+    (
+        "traslado-isr",
+        line(TaxRate(ISR, "Tasa", Decimal("0.100000"))),
+        "CFDI40175",
+        "conceptos[0].impuestos[0].impuesto",
+    ),
+    (
+        "traslado-tipo-factor-unknown",
+        line(TaxRate(IVA, "Porcentaje", Decimal("0.160000"))),
+        "CFDI40176",
+        "conceptos[0].impuestos[0].tipo_factor",
+    ),
+    (
+        "traslado-exento-with-rate",
+        line(TaxRate(IVA, "Exento", Decimal("0.000000"))),
+        "CFDI40177",
+        "conceptos[0].impuestos[0].tasa_o_cuota",
+    ),
+    (
+        "traslado-tasa-without-rate",
+        line(TaxRate(IVA, "Tasa", None)),
+        "CFDI40178",
+        "conceptos[0].impuestos[0].tasa_o_cuota",
+    ),
+    (
+        "traslado-iva-15",
+        line(TaxRate(IVA, "Tasa", Decimal("0.150000"))),
+        "CFDI40179",
+        "conceptos[0].impuestos[0].tasa_o_cuota",
+    ),
     # Impuestos: retenciones
-    ("retencion-base-zero", line(drafts.RET_ISR_10, descuento=Decimal("1000.00")), "CFDI40181",
-     "conceptos[0].impuestos[0]"),  # fmt: skip
-    ("retencion-impuesto-unknown", line(TaxRate("004", "Tasa", Decimal("0.100000"), retencion=True)), "CFDI40182",
-     "conceptos[0].impuestos[0].impuesto"),  # fmt: skip
-    ("retencion-tipo-factor-unknown", line(TaxRate(ISR, "Porcentaje", Decimal("0.1"), retencion=True)),
-     "CFDI40183", "conceptos[0].impuestos[0].tipo_factor"),  # fmt: skip
-    ("retencion-exenta", line(TaxRate(IVA, "Exento", None, retencion=True)), "CFDI40184",
-     "conceptos[0].impuestos[0].tipo_factor"),  # fmt: skip
-    ("retencion-isr-40", line(TaxRate(ISR, "Tasa", Decimal("0.400000"), retencion=True)), "CFDI40185",
-     "conceptos[0].impuestos[0].tasa_o_cuota"),  # fmt: skip
+    (
+        "retencion-base-zero",
+        line(drafts.RET_ISR_10, descuento=Decimal("1000.00")),
+        "CFDI40181",
+        "conceptos[0].impuestos[0]",
+    ),
+    (
+        "retencion-impuesto-unknown",
+        line(TaxRate("004", "Tasa", Decimal("0.100000"), retencion=True)),
+        "CFDI40182",
+        "conceptos[0].impuestos[0].impuesto",
+    ),
+    (
+        "retencion-tipo-factor-unknown",
+        line(TaxRate(ISR, "Porcentaje", Decimal("0.1"), retencion=True)),
+        "CFDI40183",
+        "conceptos[0].impuestos[0].tipo_factor",
+    ),
+    (
+        "retencion-exenta",
+        line(TaxRate(IVA, "Exento", None, retencion=True)),
+        "CFDI40184",
+        "conceptos[0].impuestos[0].tipo_factor",
+    ),
+    (
+        "retencion-isr-40",
+        line(TaxRate(ISR, "Tasa", Decimal("0.400000"), retencion=True)),
+        "CFDI40185",
+        "conceptos[0].impuestos[0].tasa_o_cuota",
+    ),
 ]
 
 
