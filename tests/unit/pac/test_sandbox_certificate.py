@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,3 +53,21 @@ def test_certificate_pem_is_the_same_certificate_for_download(tmp_path: Path) ->
     pem = sandbox_certificate_pem(tmp_path)
     assert pem.startswith(b"-----BEGIN CERTIFICATE-----")
     assert x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER) == cert_der
+
+
+def test_two_processes_creating_the_certificate_at_once_end_with_one(tmp_path: Path) -> None:
+    # both find no certificate and both mint one; the atomic rename lets exactly one win
+    barrier = threading.Barrier(2)
+    loaded: list[bytes] = []
+
+    def create() -> None:
+        barrier.wait()
+        loaded.append(load_or_create_sandbox_certificate(tmp_path, NOW)[0])
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(loaded) == 2 and loaded[0] == loaded[1]
+    assert [p.name for p in tmp_path.iterdir()] == ["sandbox-pac"]  # no staging directory left behind

@@ -199,4 +199,3 @@ def test_a_rejected_cfdi_leaves_nothing_in_the_ledger(pac: SandboxPac, ledger: I
     rejection(pac, signed_cfdi(CfdiSpec(receptor_cp="00000")))
     assert len(ledger) == 0
     assert pac.recover(signed_cfdi(CfdiSpec(receptor_cp="00000"))) is None
-

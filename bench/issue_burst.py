@@ -1,0 +1,124 @@
+"""N invoices from API request to emailed PDF, sandbox PAC.
+
+    python bench/issue_burst.py N [--postgres] [--workers 2] [--concurrency 8] [--profile 200]
+
+Phase 1 (stage profile): one process runs the real services on `--profile` invoices and prints the
+median ms of each stage: build+seal, stamp (sandbox PAC), PDF, email, and database (the rest).
+Phase 2 (throughput): a real installation — embedded (`timbra serve`: gunicorn + consumer) or, with
+--postgres, PostgreSQL for data and queue, `timbra serve --no-worker` plus `--workers` `timbra worker`
+processes — receives N `POST /api/v1/invoices` over HTTP from `--concurrency` client threads; the clock
+stops when the last invoice is delivered (PDF rendered, email written). Prints invoices/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import demo, fresh_env, median, pct, spawn, timbra, wait_http  # noqa: E402
+
+PROFILE_SCRIPT = Path(__file__).resolve().parent / "_stage_profile.py"
+
+
+def profile_stages(n: int) -> None:
+    env = fresh_env()
+    demo(env)
+    out = subprocess.run([sys.executable, str(PROFILE_SCRIPT), str(n)], env=env, check=True, text=True,
+                         capture_output=True).stdout
+    print(out, end="")
+
+
+def post_invoice(base: str, key: str, body: bytes) -> float:
+    start = time.perf_counter()
+    request = urllib.request.Request(
+        f"{base}/api/v1/invoices", data=body, method="POST",
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json",
+                 "Idempotency-Key": uuid.uuid4().hex})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
+        assert response.status in (200, 201, 202), response.status
+    return (time.perf_counter() - start) * 1000
+
+
+def delivered_count(env: dict[str, str]) -> dict[str, int]:
+    code = ("import json; from django.db.models import Count; from timbra.invoicing.models import Invoice; "
+            "print(json.dumps(dict(Invoice.objects.values_list('status').annotate(n=Count('id')))))")
+    return json.loads(timbra(env, "manage", "shell", "-c", code).stdout.strip().splitlines()[-1])
+
+
+def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, port: int) -> None:
+    extra = {"PORT": str(port)}
+    if postgres:
+        extra |= {"DATABASE_URL": postgres, "TIMBRA_QUEUE_URL": postgres}
+    env = fresh_env(extra)
+    info = demo(env)
+    procs = [spawn(env, "serve", "--no-worker", "--port", str(port))] if postgres else \
+        [spawn(env, "serve", "--port", str(port))]
+    procs += [spawn(env, "worker") for _ in range(workers if postgres else 0)]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/healthz")
+        body = json.dumps({"customer_id": info["customer_id"], "forma_pago": "04",
+                           "lines": [{"product_id": info["product_id"], "cantidad": "1"}]}).encode()
+        start = time.perf_counter()
+        with ThreadPoolExecutor(concurrency) as pool:
+            latencies = list(pool.map(lambda _: post_invoice(base, str(info["api_key"]), body), range(n)))
+        accepted = time.perf_counter() - start
+        counts: dict[str, int] = {}
+        while time.perf_counter() - start < max(600, n):
+            counts = delivered_count(env)
+            if counts.get("delivered", 0) + counts.get("held", 0) >= n:
+                break
+            time.sleep(0.5)
+        elapsed = time.perf_counter() - start
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    mode = f"PostgreSQL + {workers} worker processes" if postgres else "embedded (SQLite, timbra serve)"
+    print(f"\n== throughput: {n} invoices, {mode}, {concurrency} client threads ==")
+    print(f"API accepted all in {accepted:.1f} s  (POST p50 {median(latencies):.0f} ms, p99 {pct(latencies, 99):.0f} ms)")
+    print(f"final states: {counts}")
+    print(f"end to end (first request → last emailed PDF): {elapsed:.1f} s = {n / elapsed:.1f} invoices/s")
+
+
+def _pg_database() -> str:
+    import psycopg
+
+    url = os.environ.get("TIMBRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = f"timbra_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{url.rsplit('/', 1)[0]}/{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", type=int, nargs="?", default=1000)
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--profile", type=int, default=200, help="invoices in the stage profile (0 to skip)")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if args.profile:
+        profile_stages(args.profile)
+    throughput(args.n, postgres=_pg_database() if args.postgres else None, workers=args.workers,
+               concurrency=args.concurrency, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The interface every PAC adapter implements (sandbox, Finkok, SW sapien, ...).
+
+A PAC (Proveedor Autorizado de Certificación) receives a CFDI already sealed with the issuer's CSD,
+validates it on the SAT's behalf and answers with the TimbreFiscalDigital (UUID, FechaTimbrado,
+SelloSAT). Timbra's exactly-once rule (reference/reliability.md §1.4) rests on three answers being
+kept apart, so callers can react to each without guessing:
+
+* a stamp (`StampResult`), possibly one the PAC already had (`already_stamped=True`, the "307 El CFDI
+  contiene un timbre previo" answer of Finkok, SW sapien and Prodigia);
+* a permanent rejection (`PacRejected`): the CFDI itself is wrong; hold the invoice, never retry as is;
+* no answer we can trust: `PacUnavailable` (nothing reached the PAC, or it asked us to come back) or
+  `PacOutcomeUnknown` (the request left and the answer was lost: it may have been stamped).
+
+After `PacOutcomeUnknown` the caller must send the SAME signed bytes again or call `recover`; it must
+never re-seal, because a new Sello is a new CFDI and would get a second UUID (DESIGN.md, "Never two
+UUIDs for one sale").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class StampResult:
+    """A CFDI the PAC has stamped.
+
+    `uuid` is the folio fiscal in upper case. `stamped_xml` is the complete CFDI with the
+    TimbreFiscalDigital inside cfdi:Complemento, exactly as the PAC returned it: store these bytes,
+    they are the legal document. `fecha_timbrado` is aware, in America/Mexico_City (the TFD carries it
+    as naive Mexico City time). `already_stamped` is True when the PAC answered that it had stamped
+    these bytes before (Finkok/SW "307"); the data is then the ORIGINAL stamp, which is success.
+    """
+
+    uuid: str
+    stamped_xml: bytes
+    fecha_timbrado: datetime
+    no_certificado_sat: str
+    rfc_prov_certif: str
+    already_stamped: bool = False
+
+    def __post_init__(self) -> None:
+        if self.uuid != self.uuid.upper():
+            raise ValueError("StampResult.uuid must be upper case (SAT's folio fiscal)")
+
+
+class PacError(Exception):
+    """Base class of every PAC failure; catch the subclasses, they need different handling."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PacRejected(PacError):
+    """Permanent: the PAC validated the CFDI and refused it (the CFDI is wrong, not the network).
+
+    `code` is the PAC's or the SAT's stable code: a Matriz de errores code such as "CFDI40145"
+    (receptor name), or a PAC validation number such as "301" (XML mal formado), "305" (Fecha outside
+    the CSD's validity) or "401" (Fecha outside the 72-hour window). `message` is Spanish, for people.
+    The invoice goes to `held`; retrying the same bytes gives the same answer.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class PacUnavailable(PacError):
+    """Transient, and nothing was stamped: connection refused, DNS failure, HTTP 5xx before the PAC
+    accepted the request, or throttling (429). Retry later with backoff; `retry_after` (seconds) is the
+    PAC's own hint when it gave one (Retry-After)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PacOutcomeUnknown(PacError):
+    """The request was sent and no usable answer came back (read timeout, connection reset after
+    sending, truncated response). The PAC may or may not have stamped. Retry with the SAME bytes or call
+    `Pac.recover`; never re-seal while the outcome is unknown."""
+
+
+@runtime_checkable
+class Pac(Protocol):
+    """What Timbra needs from a PAC. Adapters translate their vendor's protocol into these semantics.
+
+    * `stamp(signed_xml)` sends the sealed CFDI bytes unchanged and returns the stamp. Sending bytes
+      the PAC already stamped returns the original stamp with `already_stamped=True`: Finkok answers
+      307 (its `stamp` may omit the XML for a few seconds, so its adapter falls back to `stamped`);
+      SW sapien answers 307 with the original `data.tfd`, and its adapter also sends `customid` so a
+      duplicate is caught even when the bytes differ. Raises `PacRejected`, `PacUnavailable` or
+      `PacOutcomeUnknown` as documented on each.
+    * `recover(signed_xml)` asks the PAC whether it has a stamp for exactly these bytes (Finkok
+      `stamped`, SW recover by customid): the `StampResult` (with `already_stamped=True`) or None
+      when the PAC has none. None is the only answer that allows re-sealing with a new Fecha.
+      Raises `PacUnavailable` / `PacOutcomeUnknown` when the question itself could not be answered.
+
+    `name` identifies the PAC in logs and on the invoice ("sandbox", "finkok", "sw"). `is_sandbox` is
+    True when stamps have no fiscal validity (the sandbox PAC, or a real PAC's test service).
+    """
+
+    name: str
+    is_sandbox: bool
+
+    def stamp(self, signed_xml: bytes) -> StampResult:
+        """Stamp the sealed CFDI; see the class docstring for the answers."""
+        ...
+
+    def recover(self, signed_xml: bytes) -> StampResult | None:
+        """The PAC's stamp for exactly these bytes, or None if it has none."""
+        ...
