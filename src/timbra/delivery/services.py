@@ -20,8 +20,8 @@ from django.template.loader import render_to_string
 from timbra import jobs
 from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
-from timbra.invoicing.documents import ensure_pdf
-from timbra.invoicing.models import Invoice, InvoiceDocument
+from timbra.invoicing.documents import pdf_and_xml
+from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import LostRace, move, record
 
 MAX_ATTEMPTS = 8
@@ -47,12 +47,13 @@ def deliver_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
     invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
     if invoice.status != InvoiceStatus.STAMPED:
         return invoice
-    pdf = ensure_pdf(invoice)
-    for delivery in Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING):
+    pdf, xml = pdf_and_xml(invoice)
+    pending = list(Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING))
+    for delivery in pending:
         if delivery.next_attempt_at and delivery.next_attempt_at > as_of:
             continue
-        _send_email(invoice, delivery, pdf, as_of=as_of)
-    if not Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING).exists():
+        _send_email(invoice, delivery, pdf, xml, as_of=as_of)
+    if not pending or not Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING).exists():
         try:
             with transaction.atomic():
                 move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered",
@@ -69,7 +70,7 @@ def _delivered_message(invoice: Invoice) -> str:
     return "PDF generado; no se envió correo (sin destinatarios o envío desactivado)."
 
 
-def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, *, as_of: datetime) -> None:
+def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, xml: bytes, *, as_of: datetime) -> None:
     # Claim the row: only one worker moves attempts from n to n+1, the loser skips.
     claimed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.PENDING, attempts=delivery.attempts).update(
         attempts=F("attempts") + 1
@@ -77,7 +78,7 @@ def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, *, as_of: date
     if not claimed:
         return
     try:
-        build_email(invoice, delivery.recipients, pdf).send()
+        build_email(invoice, delivery.recipients, pdf, xml).send()
     except smtplib.SMTPResponseException as exc:
         _failed(invoice, delivery, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500, as_of=as_of)
         return
@@ -102,9 +103,8 @@ def _failed(invoice: Invoice, delivery: Delivery, error: str, *, permanent: bool
     jobs.enqueue("delivery.send", invoice_id=invoice.pk, delay=delay.total_seconds())
 
 
-def build_email(invoice: Invoice, recipients: list[str], pdf: bytes) -> EmailMultiAlternatives:
+def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes) -> EmailMultiAlternatives:
     """The Spanish email with the PDF and XML attached."""
-    xml = bytes(InvoiceDocument.objects.values_list("stamped_xml", flat=True).get(invoice=invoice))
     context = {"invoice": invoice, "org": invoice.org, "customer": invoice.customer}
     name = f"{invoice.org.rfc}_{invoice.serie}{invoice.folio}_{invoice.uuid}"
     message = EmailMultiAlternatives(

@@ -13,17 +13,23 @@ def branding_for(invoice: Invoice) -> Branding:
 
 
 def ensure_pdf(invoice: Invoice) -> bytes:
-    """Render the PDF of a stamped invoice the first time; afterwards return the stored one."""
-    doc = InvoiceDocument.objects.get(invoice=invoice)
-    if doc.pdf:
-        return bytes(doc.pdf)
+    """The PDF of a stamped invoice, rendered the first time and stored."""
+    return pdf_and_xml(invoice)[0]
+
+
+def pdf_and_xml(invoice: Invoice) -> tuple[bytes, bytes]:
+    """(PDF, stamped XML) of a stamped invoice; the PDF is rendered the first time, then stored."""
+    doc = InvoiceDocument.objects.only("pk", "pdf", "stamped_xml").get(invoice=invoice)
     if not doc.stamped_xml:
         raise ValueError("the invoice is not stamped yet")
+    xml = bytes(doc.stamped_xml)
+    if doc.pdf:
+        return bytes(doc.pdf), xml
     pdf = render_pdf(
-        bytes(doc.stamped_xml),
+        xml,
         branding=branding_for(invoice),
         descriptions=catalogs.describe,
         sandbox=invoice.pac == "sandbox",
     )
     InvoiceDocument.objects.filter(pk=doc.pk).update(pdf=pdf)
-    return pdf
+    return pdf, xml

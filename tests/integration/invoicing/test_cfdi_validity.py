@@ -54,7 +54,7 @@ def test_every_variant_is_stamped_and_valid_by_sats_own_files(org, variant):
     invoice = create_invoice(org, InvoiceInput(customer_id=customer.pk, **VARIANTS[variant]),
                              livemode=False, as_of=org.created_at)
     stamped = process_invoice(invoice.pk, as_of=invoice.created_at)
-    assert stamped.status == InvoiceStatus.STAMPED, (stamped.hold_code, stamped.hold_message)
+    assert stamped.status == InvoiceStatus.DELIVERED, (stamped.hold_code, stamped.hold_message)
     xml = bytes(InvoiceDocument.objects.get(invoice=invoice).stamped_xml)
     root = assert_valid_cfdi(xml)
     assert assert_valid_timbre(xml, sandbox_certificate_pem()) == stamped.uuid

@@ -71,7 +71,7 @@ def test_a_pac_timeout_retries_the_same_bytes_with_backoff(org, customer, produc
         third = second
         if second.status == InvoiceStatus.SEALED:
             third = process_invoice(invoice.pk, as_of=second.next_attempt_at + timedelta(seconds=1))
-    assert third.status == InvoiceStatus.STAMPED
+    assert third.status == InvoiceStatus.DELIVERED
     assert SandboxStamp.objects.count() == 1
     assert SandboxStamp.objects.get().uuid == third.uuid
     # every payload that reached the PAC is the exact sealed XML saved before the first call
@@ -100,7 +100,7 @@ def test_a_crash_after_the_pac_answered_recovers_the_same_uuid(org, customer, pr
     with pacs.override(recorder):
         healed = process_invoice(invoice.pk, as_of=invoice.created_at + timedelta(minutes=5))
     # then it asked the PAC to recover first and got the original UUID
-    assert healed.status == InvoiceStatus.STAMPED
+    assert healed.status == InvoiceStatus.DELIVERED
     assert healed.uuid == ledger_uuid
     assert recorder.recovered == [_sealed_xml(invoice)] and recorder.sent == []
     assert SandboxStamp.objects.count() == 1
@@ -152,6 +152,6 @@ def test_a_stale_fecha_is_resealed_only_when_the_pac_has_no_stamp(org, customer,
         assert first.events.filter(kind="reseal").exists()
         final = process_invoice(invoice.pk, as_of=later)
     # then it got a new Fecha, a new seal and exactly one stamp
-    assert final.status == InvoiceStatus.STAMPED
+    assert final.status == InvoiceStatus.DELIVERED
     assert _sealed_xml(invoice) != old_xml
     assert SandboxStamp.objects.count() == 1
