@@ -67,10 +67,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"Timbra escuchando en http://{args.host}:{port} (Ctrl-C para detener)", flush=True)
     try:
         if args.no_worker:
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            signal.signal(signal.SIGTERM, _raise_interrupt)
             web.wait()
         else:
-            _run_consumer(workers=args.workers)
+            _run_consumer(workers=args.workers, worker_type=args.worker_type)
     except KeyboardInterrupt:
         pass
     finally:
@@ -84,11 +84,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_consumer(*, workers: int) -> None:
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _run_consumer(*, workers: int, worker_type: str) -> None:
+    """Huey's consumer in this (main) thread. Process workers use every core (sealing and PDF
+    rendering are CPU-bound, the GIL would serialise threads); threads suit I/O-bound PACs."""
+    from django.db import connections
+
     from timbra import jobs
 
-    consumer = jobs.queue().create_consumer(workers=workers, worker_type="thread", periodic=True,
-                                            check_worker_health=True)
+    huey = jobs.queue()
+    connections.close_all()  # never share a database connection across fork
+    consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True,
+                                    check_worker_health=True)
     consumer.run()
 
 
@@ -100,7 +110,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         done = drain(idle_seconds=args.idle)
         print(f"Cola vacía: {done} tareas ejecutadas.", flush=True)
         return 0
-    _run_consumer(workers=args.workers)
+    _run_consumer(workers=args.workers, worker_type=args.worker_type)
     return 0
 
 
@@ -140,13 +150,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="asegura el emisor de demostración")
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int)
-    p.add_argument("--workers", type=int, default=int(os.environ.get("TIMBRA_WORKERS", "4")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("TIMBRA_WORKERS", "2")))
+    p.add_argument("--worker-type", choices=["process", "thread"],
+                   default=os.environ.get("TIMBRA_WORKER_TYPE", "process"))
     p.add_argument("--web-workers", type=int, default=int(os.environ.get("TIMBRA_WEB_WORKERS", "2")))
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="consume la cola de trabajos")
     p.add_argument("--drain", action="store_true", help="termina cuando la cola queda vacía")
     p.add_argument("--idle", type=float, default=2.0, help="con --drain: segundos sin trabajo antes de salir")
-    p.add_argument("--workers", type=int, default=int(os.environ.get("TIMBRA_WORKERS", "4")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("TIMBRA_WORKERS", "2")))
+    p.add_argument("--worker-type", choices=["process", "thread"],
+                   default=os.environ.get("TIMBRA_WORKER_TYPE", "process"))
     p.set_defaults(func=cmd_worker)
     p = sub.add_parser("createkey", help="crea una API key (se muestra una sola vez)")
     p.add_argument("--org", type=int, required=True)

@@ -15,9 +15,12 @@ def drain(*, idle_seconds: float = 2.0, max_seconds: float = 3600.0) -> int:
     ran = 0
     idle_since: float | None = None
     deadline = time.monotonic() + max_seconds
+    next_schedule_read = 0.0
     while time.monotonic() < deadline:
-        for task in huey.read_schedule():
-            huey.enqueue(task)
+        if time.monotonic() >= next_schedule_read:  # a write transaction: not on every loop
+            for task in huey.read_schedule():
+                huey.enqueue(task)
+            next_schedule_read = time.monotonic() + 0.5
         task = huey.dequeue()
         if task is not None:
             huey.execute(task)

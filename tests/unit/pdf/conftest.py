@@ -60,13 +60,15 @@ class CfdiSpec:
 
 def iva_16() -> cfdi40.Impuestos:
     # A fresh node per concepto: satcfdi writes Base/Importe into the dicts it is given (gotcha 2).
-    return cfdi40.Impuestos(traslados=cfdi40.Traslado(impuesto="002", tipo_factor="Tasa", tasa_o_cuota=Decimal("0.160000")))
+    return cfdi40.Impuestos(
+        traslados=cfdi40.Traslado(impuesto="002", tipo_factor="Tasa", tasa_o_cuota=Decimal("0.160000"))
+    )
 
 
 def _concepto(item: dict) -> cfdi40.Concepto:
     return cfdi40.Concepto(
         clave_prod_serv=item.get("clave_prod_serv", "81112100"),
-        cantidad=item.get("cantidad", Decimal("1")),
+        cantidad=item.get("cantidad", Decimal(1)),
         clave_unidad=item.get("clave_unidad", "E48"),
         descripcion=item["descripcion"],
         valor_unitario=item["valor_unitario"],
@@ -95,7 +97,9 @@ def build_cfdi(signer: Signer, spec: CfdiSpec) -> tuple[bytes, TimbreFiscalDigit
         metodo_pago="PUE",
         moneda=spec.moneda,
         tipo_cambio=spec.tipo_cambio,
-        cfdi_relacionados=cfdi40.CfdiRelacionados("04", list(spec.relacionados)) if spec.relacionados else None,
+        cfdi_relacionados=cfdi40.CfdiRelacionados("04", list(spec.relacionados))
+        if spec.relacionados
+        else None,
         fecha=FECHA,
     )
     if spec.signed:
@@ -104,7 +108,11 @@ def build_cfdi(signer: Signer, spec: CfdiSpec) -> tuple[bytes, TimbreFiscalDigit
         return invoice.xml_bytes(), None
     pac = _TestPacSigner(signer.certificate, signer.key, check=False)
     tfd = TimbreFiscalDigital(
-        proveedor=pac, uuid=UUID, fecha_timbrado=FECHA_TIMBRADO, sello_cfd=invoice["Sello"], leyenda=spec.leyenda
+        proveedor=pac,
+        uuid=UUID,
+        fecha_timbrado=FECHA_TIMBRADO,
+        sello_cfd=invoice["Sello"],
+        leyenda=spec.leyenda,
     )
     invoice["Complemento"] = {"TimbreFiscalDigital": tfd}
     return invoice.xml_bytes(), tfd
