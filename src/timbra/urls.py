@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
+
+from timbra import api
+from timbra.dashboard.forms import LoginForm
 
 
 def healthz(request):
@@ -10,4 +14,11 @@ def healthz(request):
 urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls()),  # public REST API; docs at /api/v1/docs
+    # Staff dashboard (Spanish) and its login; keep the dashboard last: it owns "/".
+    path("login/", auth_views.LoginView.as_view(template_name="dashboard/auth/login.html",
+                                                authentication_form=LoginForm,
+                                                redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("", include("timbra.dashboard.urls")),
 ]

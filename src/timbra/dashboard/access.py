@@ -1,0 +1,71 @@
+"""Who is asking and for which org: the tenant of every dashboard request.
+
+The org comes ONLY from the logged-in user's Membership (architecture.md, tenant isolation);
+never from the URL, the query string or a form. The test/live switch lives in the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from timbra.orgs.models import Org
+
+LIVEMODE_SESSION_KEY = "dashboard_livemode"
+
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """The org and mode a dashboard request works on, plus who acts (for the audit trail)."""
+
+    org: Org
+    livemode: bool
+    actor: str
+
+
+def _actor(request: HttpRequest) -> str:
+    user = request.user
+    return user.get_full_name() or user.get_username()
+
+
+def _membership_org(request: HttpRequest) -> Org | None:
+    try:
+        return request.user.membership.org  # type: ignore[union-attr]
+    except ObjectDoesNotExist:
+        return None
+
+
+def org_view(
+    view: Callable[Concatenate[HttpRequest, Tenant, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Require login and a Membership; call `view(request, tenant, ...)` in the org's timezone."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        org = _membership_org(request)
+        if org is None:
+            return render(request, "dashboard/auth/no_membership.html", status=403)
+        tenant = Tenant(org=org, livemode=bool(request.session.get(LIVEMODE_SESSION_KEY, False)),
+                        actor=_actor(request))
+        # Dates people read (timeline, lists) are in the org's timezone, not the server's.
+        with timezone.override(ZoneInfo(org.timezone)):
+            return view(request, tenant, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+def render_page(request: HttpRequest, tenant: Tenant, template: str, context: dict[str, Any] | None = None,
+                *, status: int = 200) -> HttpResponse:
+    """Render a dashboard page; the base template needs the tenant for the nav and mode banner."""
+    return render(request, template, {"tenant": tenant, **(context or {})}, status=status)

@@ -1,0 +1,44 @@
+"""Requiere atención: the invoices a person has to look at, each with why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+
+from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.delivery.models import Delivery
+from timbra.domain.status import InvoiceStatus
+from timbra.invoicing import selectors
+from timbra.invoicing.models import Invoice
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    invoice: Invoice
+    kind: str  # "held" | "stamping" | "email": the CSS tone and the group
+    reason: str  # Spanish title
+    detail: str  # the hold message or the last error, as recorded
+
+
+def _row(invoice: Invoice) -> AttentionRow:
+    if invoice.status == InvoiceStatus.HELD:
+        return AttentionRow(invoice, "held", "Detenida: requiere una corrección",
+                            invoice.hold_message or "Sin detalle.")
+    failed = [d for d in invoice.deliveries.all() if d.status == Delivery.FAILED]
+    if invoice.status == InvoiceStatus.SEALED or not failed:
+        return AttentionRow(invoice, "stamping", f"El timbrado ha fallado {invoice.stamp_attempts} veces",
+                            invoice.last_error or "El PAC no respondió; se seguirá reintentando.")
+    recipients = ", ".join(r for d in failed for r in d.recipients)
+    detail = failed[0].last_error or "El servidor de correo rechazó el mensaje."
+    return AttentionRow(invoice, "email", f"No se pudo entregar el correo a {recipients or 'el cliente'}", detail)
+
+
+@org_view
+def attention_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Held invoices (with their hold reason), repeated stamping failures, undelivered emails."""
+    invoices = selectors.needs_attention(tenant.org, livemode=tenant.livemode).prefetch_related(
+        Prefetch("deliveries", queryset=Delivery.objects.order_by("pk")))
+    rows = [_row(invoice) for invoice in invoices]
+    return render_page(request, tenant, "dashboard/attention.html", {"rows": rows, "nav": "attention"})

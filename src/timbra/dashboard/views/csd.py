@@ -1,0 +1,43 @@
+"""Certificado de sello digital: the current one, its validity, and uploading a new one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from timbra.csd.certificate import CsdError
+from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.forms import CsdUploadForm
+from timbra.orgs.csds import upload_csd
+from timbra.orgs.models import Csd, Org
+
+
+def _current_csd(org: Org, now: datetime) -> dict[str, object] | None:
+    csd = Csd.objects.filter(org=org, active=True).order_by("-uploaded_at").first()
+    if csd is None:
+        return None
+    days_left = (csd.valid_to - now).days
+    return {"csd": csd, "days_left": days_left, "expired": csd.valid_to <= now,
+            "expiring": csd.valid_to > now and days_left <= org.csd_warn_days}
+
+
+@org_view
+def csd_settings(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Show the active CSD (with an expiry warning) and take a new .cer/.key/password."""
+    now = timezone.now()
+    form = CsdUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            csd = upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=now)
+        except CsdError as exc:
+            form.add_error(None, exc.message_es)
+        else:
+            messages.success(request, f"CSD {csd.no_certificado} cargado; se usará para sellar las facturas nuevas.")
+            return redirect("dashboard:csd")
+    return render_page(request, tenant, "dashboard/settings/csd.html",
+                       {"form": form, "current": _current_csd(tenant.org, now), "nav": "settings", "tab": "csd"})

@@ -1,0 +1,39 @@
+"""The test/live switch: which invoices, customers and products the dashboard shows."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from timbra.dashboard.access import LIVEMODE_SESSION_KEY, Tenant, org_view
+
+
+def _back_to(request: HttpRequest) -> str:
+    """The page the switch was pressed on, unless it shows one object: objects belong to one
+    mode, so going back to it after switching would be a 404."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        try:
+            match = resolve(urlsplit(target).path)
+        except Resolver404:
+            match = None
+        if match is not None and not match.kwargs:
+            return target
+    return reverse("dashboard:invoice_list")
+
+
+@org_view
+@require_POST
+def switch_mode(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Store the chosen mode in the session (pruebas by default) and go back."""
+    livemode = request.POST.get("mode") == "live"
+    request.session[LIVEMODE_SESSION_KEY] = livemode
+    messages.info(request, "Modo producción: las facturas tienen validez fiscal." if livemode
+                  else "Modo pruebas: nada de lo que hagas aquí tiene validez fiscal.")
+    return redirect(_back_to(request))

@@ -1,0 +1,50 @@
+"""Tenant isolation: every dashboard URL that takes an id answers 404 for another org's id."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, reverse
+
+from tests.factories import make_customer, make_invoice
+from timbra.dashboard import urls as dashboard_urls
+from timbra.invoicing.models import Invoice
+from timbra.orgs.models import ApiKey
+
+pytestmark = pytest.mark.django_db
+
+ID_PATTERNS: list[URLPattern] = [p for p in dashboard_urls.urlpatterns if p.pattern.converters]
+
+
+def test_the_walk_covers_every_object_kind():
+    kwargs = {name for p in ID_PATTERNS for name in p.pattern.converters}
+
+    assert kwargs == {"invoice_id", "customer_id", "product_id", "key_id"}
+    assert len(ID_PATTERNS) >= 8
+
+
+@pytest.mark.parametrize("pattern", ID_PATTERNS, ids=lambda p: p.name)
+def test_another_orgs_id_is_a_404_on_every_page_and_action(client_in, foreign, pattern):
+    url = reverse(f"dashboard:{pattern.name}",
+                  kwargs={name: foreign[name] for name in pattern.pattern.converters})
+
+    statuses = {client_in.get(url).status_code, client_in.post(url, {"rfc": "XAXX010101000"}).status_code}
+
+    # The method the URL serves answers 404; the other one may only be 405 (nothing leaks).
+    assert 404 in statuses and statuses <= {404, 405}, (url, statuses)
+    assert Invoice.objects.get(pk=foreign["invoice_id"]).status == "held"
+    assert ApiKey.objects.get(pk=foreign["key_id"]).revoked_at is None
+
+
+def test_an_invoice_of_the_other_mode_is_a_404_too(client_in, org):
+    live_invoice = make_invoice(org, make_customer(org, livemode=True), livemode=True)
+
+    response = client_in.get(reverse("dashboard:invoice_detail", args=[live_invoice.pk]))
+
+    assert response.status_code == 404
+
+
+def test_lists_never_show_another_orgs_rows(client_in, foreign):
+    pages = [client_in.get(reverse(f"dashboard:{name}")).content.decode()
+             for name in ("invoice_list", "attention", "customer_list", "product_list", "api_keys")]
+
+    assert not any("EDGAR WALDO ERDMANN" in page or "ajena" in page for page in pages)
