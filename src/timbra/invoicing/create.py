@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from timbra import jobs
 from timbra.catalog.models import Product
@@ -33,9 +32,12 @@ def create_invoice(
         existing = _existing_for_source(org, request)
         if existing is not None:
             return existing
+    invoice, lines = _prepare(org, request, livemode=livemode, as_of=as_of)
     try:
+        # Only the writes hold the (SQLite: database-wide) write lock; reads and tax
+        # computation happened above.
         with transaction.atomic():
-            invoice = _create(org, request, livemode=livemode, as_of=as_of, actor=actor)
+            _insert(invoice, lines, as_of=as_of, actor=actor)
     except IntegrityError:
         existing = _existing_for_source(org, request) if request.source else None
         if existing is None:
@@ -49,7 +51,10 @@ def _existing_for_source(org: Org, request: InvoiceInput) -> Invoice | None:
     return Invoice.objects.filter(org=org, source=request.source, source_id=request.source_id).first()
 
 
-def _create(org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime, actor: str) -> Invoice:
+def _prepare(
+    org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """Validate the request and compute the unsaved invoice, its lines and totals."""
     customer = Customer.objects.filter(pk=request.customer_id, org=org, livemode=livemode).first()
     if customer is None:
         raise NotFound("cliente")
@@ -57,7 +62,6 @@ def _create(org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime,
     lines = [_resolve_line(org, line, livemode=livemode, index=i) for i, line in enumerate(request.lines)]
     if not lines:
         raise InvoicingError("lines_required", "La factura necesita al menos una partida.", field="lines")
-    serie = (request.serie or org.default_serie).strip().upper()
     invoice = Invoice(
         org=org,
         livemode=livemode,
@@ -66,8 +70,7 @@ def _create(org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime,
         status_changed_at=as_of,
         source=request.source,
         source_id=request.source_id,
-        serie=serie,
-        folio=str(_take_folio(org, serie)),
+        serie=(request.serie or org.default_serie).strip().upper(),
         tipo_de_comprobante=request.tipo_de_comprobante,
         metodo_pago=metodo_pago,
         forma_pago=forma_pago,
@@ -79,15 +82,19 @@ def _create(org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime,
         related=list(request.related),
         created_at=as_of,
     )
-    invoice.save()
+    _set_totals(invoice, lines, as_of=as_of)
+    return invoice, lines
+
+
+def _insert(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime, actor: str) -> None:
+    invoice.folio = str(_take_folio(invoice.org, invoice.serie))
+    invoice.save(force_insert=True)
     for line in lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
-    _store_totals(invoice, lines, as_of=as_of)
     InvoiceDocument.objects.create(invoice=invoice)
     record(invoice, "created", as_of=as_of, actor=actor, to_status=InvoiceStatus.DRAFT,
            message=f"Factura {invoice.serie_folio} creada por {actor}.")
-    return invoice
 
 
 def _payment_terms(request: InvoiceInput) -> tuple[str, str]:
@@ -107,10 +114,20 @@ def _payment_terms(request: InvoiceInput) -> tuple[str, str]:
 
 
 def _take_folio(org: Org, serie: str) -> int:
-    """Atomically take the next folio of `serie` inside the caller's transaction."""
-    Series.objects.get_or_create(org=org, code=serie)
-    Series.objects.filter(org=org, code=serie).update(next_folio=F("next_folio") + 1)
-    return Series.objects.get(org=org, code=serie).next_folio - 1
+    """Atomically take the next folio of `serie` inside the caller's transaction.
+
+    One `UPDATE … RETURNING` (SQLite ≥ 3.35 and PostgreSQL): the row lock it takes is what
+    makes two concurrent invoices get different folios."""
+    table = Series._meta.db_table
+    sql = f"UPDATE {table} SET next_folio = next_folio + 1 WHERE org_id = %s AND code = %s RETURNING next_folio"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [org.pk, serie])
+        row = cursor.fetchone()
+        if row is None:
+            Series.objects.get_or_create(org=org, code=serie)
+            cursor.execute(sql, [org.pk, serie])
+            row = cursor.fetchone()
+    return int(row[0]) - 1
 
 
 def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> InvoiceLine:
@@ -163,20 +180,13 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> I
     )
 
 
-def _store_totals(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime) -> None:
+def _set_totals(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime) -> None:
     """Compute what the CFDI will state (domain.taxes mirrors the XML exactly)."""
-    draft = draft_from_rows(invoice, lines, fecha=as_of)
-    totals = taxes.compute_totals(draft)
+    totals = taxes.compute_totals(draft_from_rows(invoice, lines, fecha=as_of))
     for line, concept in zip(lines, totals.conceptos, strict=True):
         line.importe = concept.importe
-    InvoiceLine.objects.bulk_update(lines, ["importe"])
-    amounts = {
-        "subtotal": totals.sub_total,
-        "descuento": totals.descuento or Decimal(0),
-        "total_traslados": totals.total_impuestos_trasladados or Decimal(0),
-        "total_retenciones": totals.total_impuestos_retenidos or Decimal(0),
-        "total": totals.total,
-    }
-    Invoice.objects.filter(pk=invoice.pk).update(**amounts)
-    for name, value in amounts.items():
-        setattr(invoice, name, value)
+    invoice.subtotal = totals.sub_total
+    invoice.descuento = totals.descuento or Decimal(0)
+    invoice.total_traslados = totals.total_impuestos_trasladados or Decimal(0)
+    invoice.total_retenciones = totals.total_impuestos_retenidos or Decimal(0)
+    invoice.total = totals.total
