@@ -1,0 +1,1 @@
+"""Request and response shapes of the public API (pydantic, through django-ninja)."""
