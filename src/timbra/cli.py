@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 
 def _setup() -> None:

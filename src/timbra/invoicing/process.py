@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import logging
+from datetime import datetime
 
 from timbra import jobs
 from timbra.delivery.services import deliver_invoice

@@ -30,20 +30,20 @@ VARIANTS = {
         LineInput(**SAAS, unit_price=Decimal("1160.00"), price_includes_taxes=True, taxes=("IVA16",)),
     )),
     "frontera_and_exento": dict(forma_pago="03", lines=(
-        LineInput(**SAAS, unit_price=Decimal("500"), taxes=("IVA8",)),
-        LineInput(**SAAS, unit_price=Decimal("250"), taxes=("IVA_EXENTO",)),
+        LineInput(**SAAS, unit_price=Decimal(500), taxes=("IVA8",)),
+        LineInput(**SAAS, unit_price=Decimal(250), taxes=("IVA_EXENTO",)),
     )),
     "honorarios_with_retentions": dict(forma_pago="03", lines=(
-        LineInput(**SAAS, unit_price=Decimal("10000"), taxes=("IVA16", "RET_IVA_2_3", "RET_ISR_10")),
+        LineInput(**SAAS, unit_price=Decimal(10000), taxes=("IVA16", "RET_IVA_2_3", "RET_ISR_10")),
     )),
     "resico_retention": dict(forma_pago="03", lines=(
-        LineInput(**SAAS, unit_price=Decimal("10000"), taxes=("IVA16", "RET_IVA_2_3", "RET_ISR_RESICO")),
+        LineInput(**SAAS, unit_price=Decimal(10000), taxes=("IVA16", "RET_IVA_2_3", "RET_ISR_RESICO")),
     )),
     "usd_with_tipo_cambio": dict(forma_pago="04", moneda="USD", tipo_cambio=Decimal("18.2345"), lines=(
         LineInput(**SAAS, unit_price=Decimal("49.99"), taxes=("IVA16",)),
     )),
     "no_objeto_with_descuento": dict(forma_pago="01", lines=(
-        LineInput(**SAAS, unit_price=Decimal("300"), taxes=(), objeto_imp="01", descuento=Decimal("50")),
+        LineInput(**SAAS, unit_price=Decimal(300), taxes=(), objeto_imp="01", descuento=Decimal(50)),
     )),
 }
 
