@@ -9,6 +9,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from timbra.cfdi.sandbox_checks import zone_for_codigo_postal
 from timbra.domain.taxpayer import normalize_nombre, validate_fiscal_data
 from timbra.invoicing.errors import InvoicingError
 from timbra.orgs.models import ApiKey, Org, Series
@@ -16,9 +17,14 @@ from timbra.orgs.models import ApiKey, Org, Series
 
 def create_org(
     *, rfc: str, nombre: str, regimen_fiscal: str, lugar_expedicion: str,
-    timezone: str = "America/Mexico_City", email: str = "", serie: str = "A",
+    timezone: str | None = None, email: str = "", serie: str = "A",
 ) -> Org:
-    """Create an issuer after checking its fiscal data against the SAT catalogs."""
+    """Create an issuer after checking its fiscal data against the SAT catalogs.
+
+    The timezone defaults to the one of the lugar de expedición's CP (c_CodigoPostal's huso
+    horario): CFDI Fecha is local time there, and a PAC reads it that way (Tijuana is not
+    Mexico City), so a wrong zone would shift every Fecha and risk 401 rejections."""
+    timezone = timezone or zone_for_codigo_postal(lugar_expedicion).key
     rfc = rfc.strip().upper()
     nombre = normalize_nombre(nombre)
     problems = [p for p in validate_fiscal_data(rfc, nombre, regimen_fiscal, lugar_expedicion, "G03")
