@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from timbra import jobs
 from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
-from timbra.invoicing.documents import pdf_and_xml
+from timbra.invoicing.documents import render_documents, store_pdf
 from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import LostRace, move, record
 
@@ -28,65 +28,74 @@ MAX_ATTEMPTS = 8
 
 
 def plan_deliveries(invoice: Invoice, *, as_of: datetime) -> None:
-    """Create the outbox rows for a just-stamped invoice (inside the stamping transaction)."""
+    """Create the outbox rows for a just-stamped invoice, inside the transaction that won the
+    sealed → stamped compare-and-swap (so exactly once; the unique constraint backs it)."""
     recipients = [e for e in invoice.customer.emails if e] if invoice.send_email else []
-    Delivery.objects.get_or_create(
+    Delivery.objects.create(
         invoice=invoice,
         channel="email",
-        defaults={
-            "recipients": recipients,
-            "status": Delivery.PENDING if recipients else Delivery.SKIPPED,
-            "created_at": as_of,
-            "next_attempt_at": as_of,
-        },
+        recipients=recipients,
+        status=Delivery.PENDING if recipients else Delivery.SKIPPED,
+        created_at=as_of,
+        next_attempt_at=as_of,
     )
 
 
 def deliver_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
-    """Render the PDF, send every pending channel, then mark the invoice delivered."""
+    """Render the PDF, send every pending channel, then mark the invoice delivered.
+
+    The PDF, the "sent" marks and the move to delivered commit together in one transaction
+    (a burst on SQLite has one writer at a time, so fewer write transactions is throughput)."""
     invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
     if invoice.status != InvoiceStatus.STAMPED:
         return invoice
-    pdf, xml = pdf_and_xml(invoice)
+    pdf, xml, new_pdf = render_documents(invoice)
     pending = list(Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING))
-    for delivery in pending:
-        if delivery.next_attempt_at and delivery.next_attempt_at > as_of:
-            continue
-        _send_email(invoice, delivery, pdf, xml, as_of=as_of)
-    if not pending or not Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING).exists():
-        try:
-            with transaction.atomic():
-                move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered",
-                     message=_delivered_message(invoice))
-        except LostRace:
-            invoice.refresh_from_db()
+    sent = [d for d in pending if _due(d, as_of) and _send_email(invoice, d, pdf, xml, as_of=as_of)]
+    with transaction.atomic():
+        if new_pdf:
+            store_pdf(invoice, pdf)
+        for delivery in sent:
+            Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.SENT, sent_at=as_of, last_error="")
+            record(invoice, "email_sent", as_of=as_of, message=f"Correo enviado a {', '.join(delivery.recipients)}.")
+        if len(sent) == len(pending):
+            try:
+                with transaction.atomic():
+                    move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered",
+                         message=_delivered_message(sent))
+            except LostRace:
+                pass  # another worker finished it; the sent marks above still count
+    invoice.refresh_from_db(fields=["status", "status_changed_at"])
     return invoice
 
 
-def _delivered_message(invoice: Invoice) -> str:
-    sent = Delivery.objects.filter(invoice=invoice, status=Delivery.SENT).first()
+def _due(delivery: Delivery, as_of: datetime) -> bool:
+    return delivery.next_attempt_at is None or delivery.next_attempt_at <= as_of
+
+
+def _delivered_message(sent: list[Delivery]) -> str:
     if sent:
-        return f"PDF y XML enviados por correo a {', '.join(sent.recipients)}."
+        return f"PDF y XML enviados por correo a {', '.join(sent[0].recipients)}."
     return "PDF generado; no se envió correo (sin destinatarios o envío desactivado)."
 
 
-def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, xml: bytes, *, as_of: datetime) -> None:
+def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, xml: bytes, *, as_of: datetime) -> bool:
+    """Send one email; True when the SMTP server (or outbox) accepted it."""
     # Claim the row: only one worker moves attempts from n to n+1, the loser skips.
     claimed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.PENDING, attempts=delivery.attempts).update(
         attempts=F("attempts") + 1
     )
     if not claimed:
-        return
+        return False
     try:
         build_email(invoice, delivery.recipients, pdf, xml).send()
     except smtplib.SMTPResponseException as exc:
         _failed(invoice, delivery, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500, as_of=as_of)
-        return
+        return False
     except (OSError, smtplib.SMTPException) as exc:
         _failed(invoice, delivery, str(exc), permanent=False, as_of=as_of)
-        return
-    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.SENT, sent_at=as_of, last_error="")
-    record(invoice, "email_sent", as_of=as_of, message=f"Correo enviado a {', '.join(delivery.recipients)}.")
+        return False
+    return True
 
 
 def _failed(invoice: Invoice, delivery: Delivery, error: str, *, permanent: bool, as_of: datetime) -> None:

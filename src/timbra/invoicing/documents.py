@@ -14,22 +14,28 @@ def branding_for(invoice: Invoice) -> Branding:
 
 def ensure_pdf(invoice: Invoice) -> bytes:
     """The PDF of a stamped invoice, rendered the first time and stored."""
-    return pdf_and_xml(invoice)[0]
+    pdf, _, new = render_documents(invoice)
+    if new:
+        store_pdf(invoice, pdf)
+    return pdf
 
 
-def pdf_and_xml(invoice: Invoice) -> tuple[bytes, bytes]:
-    """(PDF, stamped XML) of a stamped invoice; the PDF is rendered the first time, then stored."""
+def render_documents(invoice: Invoice) -> tuple[bytes, bytes, bool]:
+    """(PDF, stamped XML, whether the PDF was rendered now and still needs `store_pdf`)."""
     doc = InvoiceDocument.objects.only("pk", "pdf", "stamped_xml").get(invoice=invoice)
     if not doc.stamped_xml:
         raise ValueError("the invoice is not stamped yet")
     xml = bytes(doc.stamped_xml)
     if doc.pdf:
-        return bytes(doc.pdf), xml
+        return bytes(doc.pdf), xml, False
     pdf = render_pdf(
         xml,
         branding=branding_for(invoice),
         descriptions=catalogs.describe,
         sandbox=invoice.pac == "sandbox",
     )
-    InvoiceDocument.objects.filter(pk=doc.pk).update(pdf=pdf)
-    return pdf, xml
+    return pdf, xml, True
+
+
+def store_pdf(invoice: Invoice, pdf: bytes) -> None:
+    InvoiceDocument.objects.filter(invoice=invoice).update(pdf=pdf)

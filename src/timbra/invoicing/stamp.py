@@ -29,7 +29,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 
 def stamp_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
     """Stamp a sealed invoice. No-op unless sealed; safe to run twice or concurrently."""
-    invoice = Invoice.objects.select_related("org").get(pk=invoice_id)
+    invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
     if invoice.status != InvoiceStatus.SEALED:
         return invoice
     try:
