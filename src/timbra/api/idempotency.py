@@ -4,7 +4,11 @@ Semantics follow Stripe's (reference/reliability.md §1.2), scoped to (org, live
 - the first request with a key inserts an IdempotencyRecord; the unique constraint, not a
   check-before-insert, is what stops two requests from both running;
 - the handler's writes and the stored response commit in ONE transaction, so a crash
-  mid-request leaves no half-done work behind a stored response;
+  mid-request leaves no half-done work behind a stored response — except for handlers
+  marked `atomic=False`, which are idempotent by a business key of their own (POST
+  /invoices: the key becomes the invoice's unique source key), so they run outside the
+  record's transaction and a retry after a crash finds the work already done. On SQLite a
+  transaction holds the database-wide write lock, so the hot path keeps it short;
 - same key, same request (method, path and body) → the stored status and body again, with
   `Idempotent-Replayed: true`; same key, another request → 422 `idempotency_key_reused`;
   still running → 409 `idempotency_request_in_progress`;
@@ -41,8 +45,9 @@ log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# A request whose record is still "in progress" after this long died with its transaction
-# rolled back (handler writes and stored response commit together), so a retry may take over.
+# A request whose record is still "in progress" after this long died: an atomic handler's
+# writes rolled back with it, and a self-idempotent one (atomic=False) finds its own work
+# again by its business key, so in both cases a retry may take over.
 STALE_AFTER = timedelta(minutes=10)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,14 +66,15 @@ class _Superseded(Exception):
     """A later retry took over this record; this attempt must roll back."""
 
 
-def idempotent(*, redact: tuple[str, ...] = ()) -> Callable[[F], F]:
+def idempotent(*, redact: tuple[str, ...] = (), atomic: bool = True) -> Callable[[F], F]:
     """Make a POST/PUT handler honour `Idempotency-Key`. `redact` names top-level response
-    fields that must never be stored (e.g. a freshly minted API key's secret)."""
+    fields that must never be stored (e.g. a freshly minted API key's secret). `atomic=False`
+    only for handlers that are idempotent by their own unique business key."""
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            return run(request, lambda: view(request, *args, **kwargs), redact=redact)
+            return run(request, lambda: view(request, *args, **kwargs), redact=redact, atomic=atomic)
 
         # ninja reads the signature to build params; resolve string annotations against the
         # view's own module, not this one.
@@ -88,12 +94,15 @@ def render(result: Any) -> HttpResponse:
     return HttpResponse(json.dumps(data, cls=NinjaJSONEncoder), status=status, content_type=JSON)
 
 
-def run(request: HttpRequest, call: Callable[[], Any], *, redact: tuple[str, ...] = ()) -> HttpResponse:
+def run(request: HttpRequest, call: Callable[[], Any], *, redact: tuple[str, ...] = (),
+        atomic: bool = True) -> HttpResponse:
     """Run `call` under the request's Idempotency-Key (or plainly when there is none)."""
     key = request.headers.get(HEADER)
     if key is None:
-        # Still one transaction, so a POST's writes are all-or-nothing and its jobs are
-        # queued only once it commits, exactly as with a key.
+        # Still one transaction (unless the handler's own services are atomic), so a POST's
+        # writes are all-or-nothing and its jobs are queued only once it commits.
+        if not atomic:
+            return render(call())
         with transaction.atomic():
             return render(call())
     _check_key(key)
@@ -102,6 +111,8 @@ def run(request: HttpRequest, call: Callable[[], Any], *, redact: tuple[str, ...
     claimed = _claim(who, key, request, now=now)
     if isinstance(claimed, HttpResponse):
         return claimed
+    if not atomic:
+        return _execute_outside(claimed, call, redact=redact)
     return _execute(claimed, call, redact=redact)
 
 
@@ -203,6 +214,25 @@ def _execute(record: IdempotencyRecord, call: Callable[[], Any], *, redact: tupl
         except _Superseded:
             return error_response(*IN_PROGRESS, HEADER)
         return known
+    return response
+
+
+def _execute_outside(record: IdempotencyRecord, call: Callable[[], Any], *, redact: tuple[str, ...]) -> HttpResponse:
+    """Run a self-idempotent handler, then store its response in a short transaction."""
+    try:
+        response = render(call())
+    except Exception as exc:
+        response = known_error_response(exc)
+        if response is None:
+            _release(record)
+            raise
+    if response.status_code >= 500:
+        _release(record)
+        return response
+    try:
+        _store(record, response, redact)
+    except _Superseded:
+        return error_response(*IN_PROGRESS, HEADER)
     return response
 
 

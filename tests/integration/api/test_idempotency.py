@@ -215,3 +215,31 @@ def test_every_post_and_put_of_the_api_honours_idempotency_keys():
     assert operations
     missing = [f"{m} {p}" for m, p, op in operations if not getattr(op.view_func, "idempotent", False)]
     assert missing == [], f"add @idempotent() to: {missing}"
+
+
+def test_a_crash_after_creating_the_invoice_but_before_answering_never_duplicates_it(
+    api, customer, product, monkeypatch, frozen
+):
+    # given a server that dies after the invoice committed but before the response was stored
+    from timbra.api import idempotency
+
+    class Crash(BaseException):
+        pass
+
+    def crash(*args, **kwargs):
+        raise Crash()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(idempotency, "_store", crash)
+        with pytest.raises(Crash):
+            api.post("/invoices", invoice_body(customer, product), key="orden-crash")
+    assert Invoice.objects.count() == 1
+    # when the client retries with the same key: first while the record looks in flight...
+    assert api.post("/invoices", invoice_body(customer, product), key="orden-crash").status_code == 409
+    # ...then after the record went stale
+    frozen.shift(timedelta(minutes=11))
+    retried = api.post("/invoices", invoice_body(customer, product), key="orden-crash")
+    # then it gets the invoice created the first time, not a second one
+    assert retried.status_code == 202
+    assert Invoice.objects.count() == 1
+    assert retried.json()["id"] == Invoice.objects.get().pk

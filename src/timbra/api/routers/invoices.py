@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from ninja import Query, Router
 
 from timbra.api.auth import Caller, api_key, caller
 from timbra.api.errors import ApiError
-from timbra.api.idempotency import idempotent
+from timbra.api.idempotency import HEADER, idempotent
 from timbra.api.pagination import Page, PageParams, paginate
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.invoices import InvoiceFilters, InvoiceIn, InvoiceOut, InvoiceSummary
@@ -48,12 +49,18 @@ def detail(who: Caller, invoice_id: int) -> InvoiceOut:
 
 
 @router.post("/invoices", response={202: InvoiceOut, **WRITE_ERRORS}, summary="Crear una factura")
-@idempotent()
+@idempotent(atomic=False)
 def create(request: HttpRequest, payload: InvoiceIn) -> tuple[int, InvoiceOut]:
     """Crea la factura en borrador con su serie y folio y la encola para sellar, timbrar y enviar.
     Responde 202: consulta GET /invoices/{id} para ver cuándo queda timbrada (o detenida y por qué)."""
     who = caller(request)
-    invoice = create_invoice(who.org, payload.to_input(), livemode=who.livemode, as_of=timezone.now(),
+    request_input = payload.to_input()
+    if key := request.headers.get(HEADER):
+        # The Idempotency-Key is also the invoice's unique business key, so even a retry
+        # after a crash between creating and recording the response finds the same invoice.
+        mode = "live" if who.livemode else "test"
+        request_input = replace(request_input, source="api", source_id=f"{mode}:{key}")
+    invoice = create_invoice(who.org, request_input, livemode=who.livemode, as_of=timezone.now(),
                              actor=who.actor)
     return 202, detail(who, invoice.pk)
 
