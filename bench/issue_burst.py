@@ -63,7 +63,7 @@ def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, 
     info = demo(env)
     procs = [spawn(env, "serve", "--no-worker", "--port", str(port))] if postgres else \
         [spawn(env, "serve", "--port", str(port))]
-    procs += [spawn(env, "worker") for _ in range(workers if postgres else 0)]
+    procs += [spawn(env, "worker", "--workers", "1") for _ in range(workers if postgres else 0)]
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/healthz")
