@@ -16,10 +16,7 @@ COMMON_MONEDAS = ("MXN", "USD", "EUR")
 @cache
 def catalog_choices(catalog: str) -> Choices:
     """`[(code, "code – texto")]` of the codes usable today (no retired ones)."""
-    # domain.catalogs has no public "list codes" call yet; _rows is its cached loader.
-    rows = catalogs._rows(catalog)
-    return [(code, f"{code} – {row.get('texto', code)}") for code, row in sorted(rows.items())
-            if catalogs.is_valid(catalog, code)]
+    return [(code, f"{code} – {texto}") for code, texto in catalogs.codes(catalog)]
 
 
 def forma_pago_choices() -> Choices:

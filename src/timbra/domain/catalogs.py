@@ -119,6 +119,12 @@ def _rows(catalog: str) -> dict[str, Row]:
     return rows
 
 
+def codes(catalog: str, *, as_of: date | None = None) -> list[tuple[str, str]]:
+    """`[(code, texto)]` of the codes of `catalog` usable at `as_of` (no retired ones), sorted."""
+    return [(code, str(row.get("texto", code))) for code, row in sorted(_rows(catalog).items())
+            if _is_vigente(row, as_of)]
+
+
 def _is_vigente(row: Row, as_of: date | None) -> bool:
     desde, hasta = row.get("vigencia_desde"), row.get("vigencia_hasta")
     if as_of is None:

@@ -69,3 +69,25 @@ def authenticate_key(token: str, *, as_of: datetime) -> ApiKey | None:
 
 def revoke_api_key(key: ApiKey, *, as_of: datetime) -> None:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=as_of)
+
+
+def update_org_settings(org: Org, *, email: str, brand_color: str, default_serie: str,
+                        logo: bytes | None, remove_logo: bool) -> Org:
+    """Save an org's presentation settings (email, colour, logo, serie); fiscal identity (RFC,
+    razón social, régimen, CP) is not editable: it must match the CSD and the SAT's records.
+
+    Save the settings; a new logo replaces the old one, `remove_logo` clears it.
+
+    The serie's folio counter is created now so the first invoice of a new serie starts at 1."""
+    org.email, org.brand_color, org.default_serie = email, brand_color.upper(), default_serie
+    fields = ["email", "brand_color", "default_serie"]
+    if logo is not None:
+        org.logo = logo
+        fields.append("logo")
+    elif remove_logo:
+        org.logo = None
+        fields.append("logo")
+    with transaction.atomic():
+        org.save(update_fields=fields)
+        Series.objects.get_or_create(org=org, code=default_serie)
+    return org

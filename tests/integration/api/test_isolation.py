@@ -20,10 +20,10 @@ from django.test import Client
 from tests.factories import make_customer, make_invoice, make_org, make_product
 from tests.integration.api.conftest import ALL_SCOPES, BASE, make_token
 from timbra.api import api as ninja_api
-from timbra.dashboard.org_settings import update_org_settings
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import ApiKey, Csd, Org
+from timbra.orgs.services import update_org_settings
 
 pytestmark = pytest.mark.django_db
 

@@ -14,11 +14,11 @@ from timbra.api.idempotency import idempotent
 from timbra.api.parser import load_multipart
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.org import CsdStatus, OrgOut, OrgPatch
-from timbra.dashboard.org_settings import update_org_settings
 from timbra.invoicing.errors import InvoicingError
 from timbra.orgs.csds import upload_csd
 from timbra.orgs.expiry import expiry_warning
 from timbra.orgs.models import Csd, Org
+from timbra.orgs.services import update_org_settings
 
 router = Router(tags=["Organización"])
 

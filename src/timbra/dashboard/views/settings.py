@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from timbra.dashboard.access import Tenant, org_view, render_page
 from timbra.dashboard.forms import OrgSettingsForm
-from timbra.dashboard.org_settings import update_org_settings
+from timbra.orgs.services import update_org_settings
 
 
 @org_view
