@@ -9,11 +9,18 @@ the plan is used up, calls go straight through. Faults are honest about what hap
   `recover` will say None: the caller may only learn that by asking.
 * `Fault.LOST_AFTER_STAMP`: the PAC stamped (it is in its ledger) and the answer was lost (F2/F3).
   `PacOutcomeUnknown`; a retry of the same bytes gets the original UUID, `recover` finds it.
+* `Fault.KILL_AFTER_STAMP`: the PAC stamped, then this very process dies with SIGKILL before it
+  can record anything (F3: a worker killed between the PAC's answer and the commit).
 * `Fault.NONE`: this call goes through untouched.
+
+`from_env(inner, value)` builds one from a comma-separated list of fault names (the value of
+TIMBRA_SANDBOX_FAULTS), so an end-to-end test can make a real worker process misbehave.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections import deque
@@ -28,6 +35,7 @@ class Fault(Enum):
     UNAVAILABLE = "unavailable"
     LOST_BEFORE_SEND = "lost_before_send"
     LOST_AFTER_STAMP = "lost_after_stamp"
+    KILL_AFTER_STAMP = "kill_after_stamp"
 
 
 class FaultyPac:
@@ -69,6 +77,8 @@ class FaultyPac:
                 "Tiempo de espera agotado antes de que el PAC recibiera la solicitud (falla simulada)."
             )
         result = self.inner.stamp(signed_xml)
+        if fault is Fault.KILL_AFTER_STAMP:
+            os.kill(os.getpid(), signal.SIGKILL)
         if fault is Fault.LOST_AFTER_STAMP:
             raise PacOutcomeUnknown("Tiempo de espera agotado: el PAC pudo haber timbrado (falla simulada).")
         return result
@@ -93,3 +103,8 @@ class FaultyPac:
     def _wait(self) -> None:
         if self._delay > 0:
             self._sleep(self._delay)
+
+
+def from_env(inner: Pac, value: str) -> FaultyPac:
+    """A FaultyPac whose plan is `value`, e.g. "kill_after_stamp" or "unavailable,unavailable"."""
+    return FaultyPac(inner, [Fault(name.strip()) for name in value.split(",") if name.strip()])

@@ -8,6 +8,7 @@ timbre that has no fiscal validity.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from functools import cache
 
@@ -30,7 +31,14 @@ class NoLivePac(Exception):
 def sandbox_pac() -> Pac:
     from timbra.sandbox.service import build_sandbox_pac
 
-    return build_sandbox_pac()
+    pac: Pac = build_sandbox_pac()
+    if faults := os.environ.get("TIMBRA_SANDBOX_FAULTS"):
+        # Fault injection for end-to-end tests of real worker processes (test mode only:
+        # the sandbox never stamps live invoices).
+        from timbra.cfdi.pac_faults import from_env
+
+        pac = from_env(pac, faults)
+    return pac
 
 
 def pac_for(livemode: bool) -> Pac:
