@@ -1,15 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import JsonResponse
 from django.urls import include, path
 
 from timbra import api
 from timbra.dashboard.forms import LoginForm
-
-
-def healthz(request):
-    return JsonResponse({"status": "ok"})
-
+from timbra.health import healthz
 
 urlpatterns = [
     path("healthz", healthz),
