@@ -6,11 +6,13 @@ and rates are stored as BigIntegers and surface in Python as `Decimal` (STYLE.md
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from timbra.domain.money import from_minor, to_minor
 
 
 class ScaledDecimalField(models.BigIntegerField):
@@ -25,26 +27,22 @@ class ScaledDecimalField(models.BigIntegerField):
         kwargs["scale"] = self.scale
         return name, path, args, kwargs
 
-    def _quantum(self) -> Decimal:
-        return Decimal(1).scaleb(-self.scale)
-
     def from_db_value(self, value: int | None, expression: Any, connection: Any) -> Decimal | None:
-        if value is None:
-            return None
-        return (Decimal(value).scaleb(-self.scale)).quantize(self._quantum())
+        return None if value is None else from_minor(int(value), self.scale)
 
     def to_python(self, value: Any) -> Decimal | None:
         if value is None or isinstance(value, Decimal):
             return value
         try:
-            return Decimal(str(value)).quantize(self._quantum(), rounding=ROUND_HALF_UP)
+            return Decimal(str(value))
         except Exception as exc:
             raise ValidationError("Cantidad no válida: %(value)s", params={"value": value}) from exc
 
     def get_prep_value(self, value: Any) -> int | None:
+        """Never rounds: a value with more decimals than the scale is a bug upstream
+        (inputs are validated to the scale; amounts come from `round_amount`)."""
         if value is None:
             return None
         if isinstance(value, float):
             raise TypeError("ScaledDecimalField never takes float; use Decimal")
-        dec = value if isinstance(value, Decimal) else Decimal(str(value))
-        return int(dec.scaleb(self.scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return to_minor(value if isinstance(value, Decimal) else Decimal(str(value)), self.scale)

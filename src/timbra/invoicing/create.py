@@ -153,6 +153,11 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> I
     price = Decimal(pick(line.unit_price, product.unit_price if product else None, "unit_price"))  # type: ignore[arg-type]
     includes = bool(pick(line.price_includes_taxes, product.price_includes_taxes if product else False,
                          "price_includes_taxes"))
+    for name, value, places in (("cantidad", line.cantidad, 6), ("unit_price", price, 6),
+                                ("descuento", line.descuento, 2)):
+        if value.as_tuple().exponent < -places:  # type: ignore[operator]
+            raise InvoicingError("too_many_decimals", f"«{name}» de la partida {index + 1} admite hasta "
+                                 f"{places} decimales.", field=f"{field}.{name}")
     if line.cantidad <= 0:
         raise InvoicingError("cantidad_invalid", f"La cantidad de la partida {index + 1} debe ser mayor que cero.",
                              field=f"{field}.cantidad")
