@@ -96,8 +96,10 @@ def _run_consumer(*, workers: int, worker_type: str) -> None:
 
     huey = jobs.queue()
     connections.close_all()  # never share a database connection across fork
+    # An idle worker polls at most every 0.5 s (Huey's default backs off to 10 s), so the
+    # first job after a quiet spell — a webhook, a single API call — starts within half a second.
     consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True,
-                                    check_worker_health=True)
+                                    check_worker_health=True, initial_delay=0.05, max_delay=0.5)
     consumer.run()
 
 
