@@ -16,16 +16,19 @@ from tests.factories import SAT_DIR
 
 CFD = SAT_DIR / "sitio_internet" / "cfd"
 TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
+PAGOS_NS = "http://www.sat.gob.mx/Pagos20"
 
 
 @cache
 def _schema() -> etree.XMLSchema:
-    # One wrapper schema importing both namespaces, so the TFD inside cfdi:Complemento
-    # (an xs:any with lax processing) is validated too.
+    # One wrapper schema importing every namespace, so the complements inside cfdi:Complemento
+    # (an xs:any with lax processing) are validated too: the TFD, and Pagos 2.0 in a REP
+    # (a CFDI without pagos20 nodes is unaffected by that import).
     wrapper = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">
       <xs:import namespace="http://www.sat.gob.mx/cfd/4" schemaLocation="{(CFD / '4' / 'cfdv40.xsd').as_uri()}"/>
       <xs:import namespace="{TFD_NS}"
         schemaLocation="{(CFD / 'TimbreFiscalDigital' / 'TimbreFiscalDigitalv11.xsd').as_uri()}"/>
+      <xs:import namespace="{PAGOS_NS}" schemaLocation="{(CFD / 'Pagos' / 'Pagos20.xsd').as_uri()}"/>
     </xs:schema>"""
     return etree.XMLSchema(etree.fromstring(wrapper.encode(), base_url=str(CFD) + "/"))
 
@@ -36,7 +39,7 @@ def _xslt(relative: str) -> etree.XSLT:
 
 
 def assert_valid_cfdi(xml: bytes) -> etree._Element:
-    """XSD-valid (CFDI 4.0 + TFD 1.1) and the emisor's Sello verifies over SAT's cadena original."""
+    """XSD-valid (CFDI 4.0 + TFD 1.1 + Pagos 2.0) and the emisor's Sello verifies over SAT's cadena original."""
     root = etree.fromstring(xml)
     schema = _schema()
     assert schema.validate(root), [str(e) for e in schema.error_log]

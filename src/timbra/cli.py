@@ -1,4 +1,4 @@
-"""`timbra` command: init, serve, worker, createkey (and `manage` for Django commands)."""
+"""`timbra` command: init, serve, worker, createkey, simulate (and `manage` for Django commands)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import date
 
 
 def _setup() -> None:
@@ -132,12 +133,38 @@ def cmd_createkey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Print every invoice the schedules would issue up to --until, without issuing or writing anything."""
+    _setup()
+    import json
+
+    from django.utils import timezone
+
+    from timbra.schedules import simulation
+    from timbra.schedules.selectors import simulate
+
+    now = timezone.now()
+    items = simulate(args.until, as_of=now, org_id=args.org)
+    if args.json:
+        print(json.dumps(simulation.as_json(items, until=args.until, as_of=now), ensure_ascii=False, indent=2))
+    else:
+        print(simulation.as_text(items, until=args.until))
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["timbra manage", *args.rest])
     return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fecha no válida: {text!r} (usa AAAA-MM-DD)") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -169,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="CLI")
     p.add_argument("--scopes", default="read,write")
     p.set_defaults(func=cmd_createkey)
+    p = sub.add_parser("simulate", help="lista las facturas que emitirían las programaciones, sin emitir nada")
+    p.add_argument("--until", required=True, type=_iso_date, help="fecha final, AAAA-MM-DD (incluida)")
+    p.add_argument("--json", action="store_true", help="salida JSON")
+    p.add_argument("--org", type=int, help="solo esta organización")
+    p.set_defaults(func=cmd_simulate)
     p = sub.add_parser("manage", help="comandos de Django (migrate, createsuperuser, …)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)

@@ -46,7 +46,11 @@ def ensure_demo(*, as_of: datetime | None = None) -> dict[str, Any]:
     path = _demo_path()
     if path.exists():
         info = json.loads(path.read_text())
-        if Org.objects.filter(pk=info.get("org_id"), rfc=DEMO_RFC).exists():
+        org = Org.objects.filter(pk=info.get("org_id"), rfc=DEMO_RFC).first()
+        if org is not None:
+            if "stripe_webhook_url" not in info:  # a demo made before the Stripe connection existed
+                info |= _ensure_demo_stripe(org, as_of=as_of)
+                _write_private(path, info)
             return info
     with transaction.atomic():
         org = create_org(rfc=DEMO_RFC, nombre="ESCUELA KEMPER URGATE", regimen_fiscal="601",
@@ -64,13 +68,27 @@ def ensure_demo(*, as_of: datetime | None = None) -> dict[str, Any]:
         password = secrets.token_urlsafe(9)
         user = get_user_model().objects.create_user("demo", password=password, is_staff=False)
         Membership.objects.create(user=user, org=org)
+        stripe_info = _ensure_demo_stripe(org, as_of=as_of)
     info = {
         "org_id": org.pk, "rfc": org.rfc, "api_key": token, "livemode": False,
         "customer_id": customer.pk, "product_id": product.pk,
         "username": "demo", "password": password, "base_url": settings.TIMBRA_BASE_URL,
+        **stripe_info,
     }
     _write_private(path, info)
     return info
+
+
+def _ensure_demo_stripe(org: Org, *, as_of: datetime) -> dict[str, str]:
+    """A test-mode Stripe connection: its webhook URL and signing secret, for scripts to sign with."""
+    from timbra.payments.models import GatewayConnection
+    from timbra.payments.services.connections import connect_stripe, signing_secrets, webhook_url
+
+    connection = GatewayConnection.objects.filter(org=org, provider="stripe", livemode=False).first()
+    if connection is None or not signing_secrets(connection):
+        connection = connect_stripe(org, signing_secret=f"whsec_{secrets.token_urlsafe(32)}", livemode=False,
+                                    as_of=as_of)
+    return {"stripe_webhook_url": webhook_url(connection), "stripe_signing_secret": signing_secrets(connection)[0]}
 
 
 def _load_demo_csd(org: Org, *, as_of: datetime) -> None:

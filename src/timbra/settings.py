@@ -56,6 +56,10 @@ INSTALLED_APPS = [
     "timbra.invoicing",
     "timbra.delivery",
     "timbra.sandbox",
+    "timbra.payments",
+    "timbra.schedules",
+    "timbra.receivables",
+    "timbra.notices",
     "timbra.dashboard",
 ]
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls()),  # public REST API; docs at /api/v1/docs
+    path("hooks/", include("timbra.payments.urls")),  # gateway webhooks: POST /hooks/stripe/<token>
     # Staff dashboard (Spanish) and its login; keep the dashboard last: it owns "/".
     path("login/", auth_views.LoginView.as_view(template_name="dashboard/auth/login.html",
                                                 authentication_form=LoginForm,

@@ -87,7 +87,7 @@ def _prepare(
 
 
 def _insert(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime, actor: str) -> None:
-    invoice.folio = str(_take_folio(invoice.org, invoice.serie))
+    invoice.folio = str(take_folio(invoice.org, invoice.serie))
     invoice.save(force_insert=True)
     for line in lines:
         line.invoice = invoice
@@ -113,8 +113,9 @@ def _payment_terms(request: InvoiceInput) -> tuple[str, str]:
     return metodo, request.forma_pago
 
 
-def _take_folio(org: Org, serie: str) -> int:
-    """Atomically take the next folio of `serie` inside the caller's transaction.
+def take_folio(org: Org, serie: str) -> int:
+    """Atomically take the next folio of `serie` inside the caller's transaction (public: the
+    REPs of receivables number their own serie the same way).
 
     One `UPDATE … RETURNING` (SQLite ≥ 3.35 and PostgreSQL): the row lock it takes is what
     makes two concurrent invoices get different folios."""

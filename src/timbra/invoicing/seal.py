@@ -7,6 +7,7 @@ every later attempt sends these same bytes.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,12 +15,25 @@ from django.db import transaction
 
 from timbra.cfdi import build
 from timbra.domain import rules
+from timbra.domain.draft import Receptor
 from timbra.domain.status import InvoiceStatus
 from timbra.domain.taxpayer import Problem
 from timbra.invoicing.drafts import draft_for
 from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.transitions import LostRace, move
 from timbra.orgs import csds
+from timbra.orgs.models import Csd
+
+PAGO = "P"  # c_TipoDeComprobante "Pago": the REP (Complemento de Pago 2.0), built by receivables
+
+
+@dataclass(frozen=True)
+class SealedDocument:
+    """What sealing produced: the exact signed bytes, the CFDI Fecha and the receptor as sealed."""
+
+    xml: bytes
+    fecha: datetime  # naive local time at the place of issue
+    receptor: dict[str, str]
 
 
 def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
@@ -31,17 +45,17 @@ def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
         csd = csds.active_csd(invoice.org, as_of=as_of)
     except csds.NoUsableCsd as exc:
         return hold_invoice(invoice, [Problem(exc.code, "csd", exc.message)], as_of=as_of)
-    draft = draft_for(invoice, as_of=as_of)
-    problems = rules.check_draft(
-        draft,
-        stamp_at=as_of,
-        tz=ZoneInfo(invoice.org.timezone),
-        csd_valid_from=csd.valid_from,
-        csd_valid_to=csd.valid_to,
-    )
-    if problems:
-        return hold_invoice(invoice, problems, as_of=as_of)
-    sealed = build.seal(draft, csds.signer_for(csd))
+    if invoice.tipo_de_comprobante == PAGO:
+        # A REP has no lines: it restates a recorded payment and the stamped invoices it pays
+        # (issue 4), so receivables builds it with cfdi.build_pago. Same persist/stamp/deliver
+        # path as every other CFDI from here on. Imported late: receivables depends on invoicing.
+        from timbra.receivables.rep import seal_rep
+
+        sealed = seal_rep(invoice, csds.signer_for(csd), as_of=as_of)
+    else:
+        sealed = _seal_ingreso(invoice, csd, as_of=as_of)
+    if not isinstance(sealed, SealedDocument):
+        return hold_invoice(invoice, sealed, as_of=as_of)
     try:
         with transaction.atomic():
             move(
@@ -52,9 +66,9 @@ def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
                 message=f"CFDI sellado con el certificado {csd.no_certificado}.",
                 sealed_sha256=hashlib.sha256(sealed.xml).hexdigest(),
                 sealed_at=as_of,
-                fecha=draft.fecha.isoformat(),
+                fecha=sealed.fecha.isoformat(),
                 no_certificado=csd.no_certificado,
-                receptor=_receptor_snapshot(draft),
+                receptor=sealed.receptor,
                 stamp_attempts=0,
                 next_attempt_at=as_of,
                 last_error="",
@@ -66,6 +80,22 @@ def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
         # Another worker sealed it first; its bytes are the ones that count.
         invoice.refresh_from_db()
     return invoice
+
+
+def _seal_ingreso(invoice: Invoice, csd: Csd, *, as_of: datetime) -> SealedDocument | list[Problem]:
+    """An Ingreso/Egreso from its lines, after the pre-stamp rules (problems → hold)."""
+    draft = draft_for(invoice, as_of=as_of)
+    problems = rules.check_draft(
+        draft,
+        stamp_at=as_of,
+        tz=ZoneInfo(invoice.org.timezone),
+        csd_valid_from=csd.valid_from,
+        csd_valid_to=csd.valid_to,
+    )
+    if problems:
+        return problems
+    sealed = build.seal(draft, csds.signer_for(csd))
+    return SealedDocument(xml=sealed.xml, fecha=draft.fecha, receptor=receptor_snapshot(draft.receptor))
 
 
 def hold_invoice(invoice: Invoice, problems: list[Problem], *, as_of: datetime, actor: str = "sistema") -> Invoice:
@@ -90,8 +120,8 @@ def hold_invoice(invoice: Invoice, problems: list[Problem], *, as_of: datetime, 
     return invoice
 
 
-def _receptor_snapshot(draft: object) -> dict[str, str]:
-    r = draft.receptor  # type: ignore[attr-defined]
+def receptor_snapshot(r: Receptor) -> dict[str, str]:
+    """The receptor as sealed, kept on the invoice (the customer record may change later)."""
     return {
         "rfc": r.rfc,
         "nombre": r.nombre,

@@ -28,14 +28,45 @@ def deliver_invoice_job(invoice_id: int) -> None:
     deliver_invoice(invoice_id, as_of=timezone.now())
 
 
+@db_task(retries=3, retry_delay=10, name="payments.process_event")
+def process_payment_event_job(event_id: int) -> None:
+    """Turn one stored gateway webhook event into its payment and invoice (idempotent)."""
+    from timbra.payments.services.process_event import process_event
+
+    process_event(event_id, as_of=timezone.now())
+
+
 @db_periodic_task(crontab(minute="*"), name="invoicing.sweep")
 def sweep_job() -> None:
-    """Every minute: re-enqueue work whose job was lost."""
+    """Every minute: re-enqueue work whose job was lost (invoices and gateway events)."""
     from timbra.invoicing.sweep import sweep_stuck_work
+    from timbra.payments.services.sweep_events import requeue_stuck_events
 
     counts = sweep_stuck_work(as_of=timezone.now())
+    counts["webhook_events"] = requeue_stuck_events(as_of=timezone.now())
     if any(counts.values()):
         log.info("sweeper re-enqueued %s", counts)
+
+
+@db_task(retries=3, retry_delay=30, name="schedules.issue")
+def issue_schedule_job(schedule_id: int | None = None) -> None:
+    """On demand: issue what one schedule (or, without an id, every schedule) owes now."""
+    from timbra.schedules.services.issue import issue_due_invoices
+
+    issue_due_invoices(as_of=timezone.now(), schedule_ids=None if schedule_id is None else [schedule_id])
+
+
+@db_periodic_task(crontab(minute="*/5"), name="schedules.issue_due")
+def issue_due_job() -> None:
+    """Every 5 minutes: issue every due schedule period (idempotent; it is its own sweeper),
+    then tell businesses about schedule invoices held by the pre-stamp check."""
+    from timbra.schedules.services.issue import issue_due_invoices
+    from timbra.schedules.services.notify_held import notify_held_invoices
+
+    report = issue_due_invoices(as_of=timezone.now())
+    if report.issued or report.failed:
+        log.info("schedules: %s issued, %s failed", report.issued, len(report.failed))
+    notify_held_invoices(as_of=timezone.now())
 
 
 @db_periodic_task(crontab(minute="0", hour="*/6"), name="orgs.csd_expiry")
@@ -46,9 +77,41 @@ def csd_expiry_job() -> None:
     warn_expiring_csds(as_of=timezone.now())
 
 
+@db_periodic_task(crontab(minute="20"), name="receivables.rep_alerts")
+def rep_alerts_job() -> None:
+    """Every hour (a daily email per org from 8:00 its time, deduplicated per payment and day):
+    warn orgs about REPs due within 2 days or overdue."""
+    from timbra.receivables.services.alert_due_reps import alert_due_reps
+
+    alert_due_reps(as_of=timezone.now())
+
+
+@db_task(retries=3, retry_delay=60, name="notices.announce")
+def announce_schedule_job(schedule_id: int) -> None:
+    """Email the customer the first invoice of a just-activated schedule (once)."""
+    from timbra.notices.services import announce_schedule
+
+    announce_schedule(schedule_id, as_of=timezone.now())
+
+
+@db_periodic_task(crontab(minute="*/15"), name="notices.send_due")
+def send_due_notices_job() -> None:
+    """Every 15 minutes: customer previews N days before each scheduled invoice and the
+    businesses' daily digest (from 07:00 their time); each notice once (outbox rows)."""
+    from timbra.notices.services import send_due_notices
+
+    send_due_notices(as_of=timezone.now())
+
+
 REGISTRY: dict[str, Any] = {
     "invoicing.process": process_invoice_job,
     "delivery.send": deliver_invoice_job,
+    "payments.process_event": process_payment_event_job,
     "invoicing.sweep": sweep_job,
     "orgs.csd_expiry": csd_expiry_job,
+    "schedules.issue": issue_schedule_job,
+    "schedules.issue_due": issue_due_job,
+    "receivables.rep_alerts": rep_alerts_job,
+    "notices.announce": announce_schedule_job,
+    "notices.send_due": send_due_notices_job,
 }

@@ -12,26 +12,39 @@ import itertools
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from tests.factories import make_customer, make_invoice, make_org, make_product
+from tests.factories import NOW, make_customer, make_invoice, make_org, make_product
 from tests.integration.api.conftest import ALL_SCOPES, BASE, make_token
 from timbra.api import api as ninja_api
 from timbra.domain.status import InvoiceStatus
+from timbra.invoicing import pacs
+from timbra.invoicing.inputs import LineInput
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import ApiKey, Csd, Org
 from timbra.orgs.services import update_org_settings
+from timbra.receivables.models import PaymentApplication, ReceivedPayment
+from timbra.receivables.services.record_payment import record_payment
+from timbra.schedules.inputs import PlanInput, ScheduleInput
+from timbra.schedules.models import Plan, Schedule
+from timbra.schedules.services.create_schedule import activate, create_schedule
+from timbra.schedules.services.plans import create_plan
 
 pytestmark = pytest.mark.django_db
 
 # Which kind of object each path parameter names. A new parameter must be added here (the
 # walk fails loudly rather than skipping a route).
-PARAM_KINDS = {"customer_id": "customers", "product_id": "products", "invoice_id": "invoices", "key_id": "api_keys"}
+PARAM_KINDS = {"customer_id": "customers", "product_id": "products", "invoice_id": "invoices", "key_id": "api_keys",
+               "plan_id": "plans", "schedule_id": "schedules", "payment_id": "payments"}
 # Which kind of rows each list endpoint returns.
-LIST_KINDS = {"/customers": "customers", "/products": "products", "/invoices": "invoices", "/api-keys": "api_keys"}
+LIST_KINDS = {"/customers": "customers", "/products": "products", "/invoices": "invoices", "/api-keys": "api_keys",
+              "/plans": "plans", "/schedules": "schedules", "/payments": "payments", "/payments/due-reps": "payments"}
+# Creations whose body names the victim's rows: they must answer 404 like a path id would.
+VICTIM_BODIES = {("POST", "/invoices"), ("POST", "/schedules"), ("POST", "/payments")}
 
 
 @dataclass
@@ -52,6 +65,11 @@ def sample_body(method: str, path: str, victim: Victim) -> dict[str, Any]:
     if (method, path) == ("POST", "/invoices"):
         return {"customer_id": victim.ids["customers"][0], "forma_pago": "04",
                 "lines": [{"product_id": victim.ids["products"][0]}]}
+    if (method, path) == ("POST", "/schedules"):
+        return {"customer_id": victim.ids["customers"][0], "plan_id": victim.ids["plans"][0]}
+    if (method, path) == ("POST", "/payments"):
+        return {"customer_id": victim.ids["customers"][0], "fecha_pago": "2026-11-19", "forma_de_pago": "03",
+                "monto": "1.00", "applications": [{"invoice_id": victim.ids["invoices"][-1], "amount": "1.00"}]}
     return {}
 
 
@@ -73,6 +91,7 @@ def walk(token: str, victim: Victim) -> list[str]:
         choices = [victim.ids[PARAM_KINDS[p]] for p in params]
         for values in itertools.product(*choices):
             path = template.format(**dict(zip(params, values, strict=True)))
+            path += "?until=2027-12-31" if template == "/schedules/preview" else ""
             response = call(client, token, method, path, sample_body(method, template, victim))
             walked += 1
             leaks += check(method, template, path, response, victim)
@@ -83,7 +102,7 @@ def walk(token: str, victim: Victim) -> list[str]:
 def check(method: str, template: str, path: str, response: Any, victim: Victim) -> list[str]:
     where = f"{method} {path} → {response.status_code}"
     leaks = [f"{where} shows «{m}»" for m in victim.markers if m.encode() in response.content]
-    if "{" in template or (method, template) == ("POST", "/invoices"):
+    if "{" in template or (method, template) in VICTIM_BODIES:
         if response.status_code != 404:
             leaks.append(f"{where}: expected 404 for another tenant's/mode's object")
         return leaks
@@ -103,6 +122,11 @@ def snapshot(org: Org) -> dict[str, Any]:
         "customers": list(org.customers.order_by("pk").values_list("pk", "nombre", "emails", "updated_at")),
         "products": list(org.products.order_by("pk").values_list("pk", "descripcion", "unit_price")),
         "keys": list(ApiKey.objects.filter(org=org).order_by("pk").values_list("pk", "revoked_at")),
+        "plans": list(Plan.objects.filter(org=org).order_by("pk").values_list("pk", "name", "updated_at")),
+        "schedules": list(Schedule.objects.filter(org=org).order_by("pk").values_list("pk", "status", "revision")),
+        "payments": list(ReceivedPayment.objects.filter(org=org).order_by("pk").values_list("pk", "status", "monto")),
+        "applications": list(PaymentApplication.objects.filter(payment__org=org).order_by("pk")
+                             .values_list("pk", "num_parcialidad", "active")),
     }
 
 
@@ -122,24 +146,62 @@ def org_a(db, frozen, django_capture_on_commit_callbacks):
     live_customer = make_customer(org, rfc="H&E951128469", livemode=True, emails=["vivo-a@secreto.example"])
     live_product = make_product(org, livemode=True, descripcion="Producto en vivo de A", sku="SKU-A-VIVO")
     live_invoice = make_invoice(org, live_customer, product=live_product, livemode=True)
+    plan, schedule = _plan_and_schedule(org, customer, product, livemode=False)
+    live_plan, live_schedule = _plan_and_schedule(org, live_customer, live_product, livemode=True)
+    ppd, payments = _ppd_and_payments(org, customer, product, django_capture_on_commit_callbacks)
+    with pacs.override(pacs.sandbox_pac()):  # live invoices are never stamped without a real PAC
+        live_ppd, live_payments = _ppd_and_payments(org, live_customer, live_product,
+                                                    django_capture_on_commit_callbacks)
     stamped.refresh_from_db()
     assert stamped.status == InvoiceStatus.DELIVERED and stamped.uuid
     keys = {k.livemode: k for k in ApiKey.objects.filter(org=org)}
     return {
         "org": org, "test_token": test_token, "live_token": live_token,
         "test": Victim(
-            ids={"customers": [customer.pk], "products": [product.pk], "invoices": [stamped.pk, draft.pk],
-                 "api_keys": [keys[False].pk]},
+            ids={"customers": [customer.pk], "products": [product.pk], "invoices": [stamped.pk, draft.pk, ppd.pk],
+                 "api_keys": [keys[False].pk], "plans": [plan.pk], "schedules": [schedule.pk],
+                 "payments": payments},
             markers=["EWE1709045U0", "EDGAR WALDO", "edgar-a@secreto.example", "Producto exclusivo de A",
-                     "SKU-A-SECRETO", stamped.uuid, "Clave de A pruebas", keys[False].prefix],
+                     "SKU-A-SECRETO", stamped.uuid, "Clave de A pruebas", keys[False].prefix,
+                     "Plan secreto de A (test)", "Iguala secreta de A (test)", ppd.uuid,
+                     "OPERACION-SECRETA-A-test"],
         ),
         "live": Victim(
-            ids={"customers": [live_customer.pk], "products": [live_product.pk], "invoices": [live_invoice.pk],
-                 "api_keys": [keys[True].pk]},
+            ids={"customers": [live_customer.pk], "products": [live_product.pk], "invoices": [live_invoice.pk, live_ppd.pk],
+                 "api_keys": [keys[True].pk], "plans": [live_plan.pk], "schedules": [live_schedule.pk],
+                 "payments": live_payments},
             markers=["H&E951128469", "vivo-a@secreto.example", "Producto en vivo de A", "SKU-A-VIVO",
-                     "Clave de A produccion", keys[True].prefix],
+                     "Clave de A produccion", keys[True].prefix, "Plan secreto de A (live)",
+                     "Iguala secreta de A (live)", live_ppd.uuid,
+                     "OPERACION-SECRETA-A-live"],
         ),
     }
+
+
+def _plan_and_schedule(org: Org, customer: Any, product: Any, *, livemode: bool) -> tuple[Plan, Schedule]:
+    """A plan and an active schedule on it, named with markers only org A's responses may contain."""
+    mode = "live" if livemode else "test"
+    plan = create_plan(org, PlanInput(name=f"Plan secreto de A ({mode})", lines=(LineInput(product_id=product.pk),)),
+                       livemode=livemode, as_of=NOW)
+    schedule = create_schedule(org, ScheduleInput(customer_id=customer.pk, plan_id=plan.pk,
+                                                  name=f"Iguala secreta de A ({mode})"),
+                               livemode=livemode, as_of=NOW, actor="pruebas")
+    return plan, activate(schedule, actor="pruebas", as_of=NOW)
+
+
+def _ppd_and_payments(org: Org, customer: Any, product: Any, capture: Any) -> tuple[Invoice, list[int]]:
+    """A stamped PPD invoice, a payment whose REP was stamped and one whose REP is still due."""
+    with capture(execute=True):
+        ppd = make_invoice(org, customer, product=product, livemode=customer.livemode, metodo_pago="PPD")
+    ppd.refresh_from_db()
+    ids, mode = [], "live" if customer.livemode else "test"
+    for amount, run_rep in (("100.00", True), ("200.00", False)):
+        with capture(execute=run_rep):
+            payment, _ = record_payment(org, customer=customer, fecha_pago=NOW, forma_de_pago="03",
+                                        monto=Decimal(amount), applications=[(ppd, Decimal(amount))],
+                                        reference=f"OPERACION-SECRETA-A-{mode}", as_of=NOW)
+        ids.append(payment.pk)
+    return ppd, ids
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from pydantic import Field
 from timbra.api.schemas.common import InputSchema, Money, Quantity, UnitPrice, decimal_text, money
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.inputs import InvoiceInput, LineInput
+from timbra.receivables import selectors as receivables
 
 TipoCambio = Annotated[Decimal, Field(gt=0, max_digits=20, decimal_places=6, allow_inf_nan=False)]
 
@@ -201,6 +202,10 @@ class InvoiceOut(InvoiceSummary):
     lines: list[LineOut]
     deliveries: list[DeliveryOut]
     events: list[EventOut] = Field(description="Historial de la factura, del más antiguo al más reciente.")
+    # Receivables (issue 4): what a PPD invoice still owes after the payments recorded against it.
+    payment_status: str | None = Field(description="pendiente, parcial o pagada (PUE: pagada al emitirse); "
+                                       "null si no es un ingreso timbrado.")
+    open_balance: str | None = Field(description="Saldo pendiente de una factura PPD timbrada; null si no aplica.")
 
     @staticmethod
     def resolve_lines(obj: Any) -> list[Any]:
@@ -213,3 +218,13 @@ class InvoiceOut(InvoiceSummary):
     @staticmethod
     def resolve_events(obj: Any) -> list[Any]:
         return list(obj.events.all())
+
+    @staticmethod
+    def resolve_payment_status(obj: Any) -> str | None:
+        return receivables.payment_status(obj)
+
+    @staticmethod
+    def resolve_open_balance(obj: Any) -> str | None:
+        if obj.metodo_pago != "PPD" or receivables.payment_status(obj) is None:
+            return None
+        return money(receivables.open_balance(obj))

@@ -1,0 +1,1 @@
+"""Payment gateways: connections, the verified webhook inbox, and payments turned into invoices."""

@@ -1,0 +1,1 @@
+"""Gateway adapters (one module per gateway) behind the Protocol in `base`."""

@@ -1,0 +1,220 @@
+"""What every gateway adapter speaks: verified events in, normalized payments out.
+
+Stripe today; Conekta and Mercado Pago plug in behind the same Protocol with their own
+signature schemes. Adapters are pure apart from the optional `Lookups` they are given
+(the gateway's API, or what the inbox already holds), so tests use fakes, not mocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+
+class WebhookRejected(Exception):
+    """The request is not a genuine, fresh event from the gateway. Nothing is stored."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class SignatureRejected(WebhookRejected):
+    """Missing, malformed, wrong or stale signature (counted on the connection)."""
+
+
+class PayloadRejected(WebhookRejected):
+    """Correctly signed, but the body is not JSON or not an event."""
+
+
+@dataclass(frozen=True)
+class GatewayEvent:
+    """One event as the gateway sent it. `data` is the event object, parsed with Decimal floats."""
+
+    provider: str
+    event_id: str
+    event_type: str
+    livemode: bool
+    created: datetime | None
+    api_version: str
+    object_id: str
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    """A line as charged: `amount` is what the customer paid for it (taxes included)."""
+
+    descripcion: str
+    cantidad: Decimal
+    amount: Decimal
+    price_id: str = ""
+    product_id: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    """What the gateway knows about the payer; any field may be empty."""
+
+    gateway_customer_id: str = ""
+    rfc: str = ""
+    nombre: str = ""
+    email: str = ""
+    codigo_postal: str = ""
+    regimen_fiscal: str = ""
+    uso_cfdi: str = ""
+
+
+SourceKind = Literal["invoice", "charge", "payment_intent"]
+# A richer event about the same money may replace what a poorer one recorded, until invoiced.
+SOURCE_RANK: dict[str, int] = {"payment_intent": 1, "charge": 2, "invoice": 3}
+
+
+@dataclass(frozen=True)
+class NormalizedPayment:
+    """Money received, in the terms Timbra invoices in (Decimal, SAT codes)."""
+
+    provider: str
+    key: str  # the gateway's id for the money; the invoice's source_id
+    source_kind: SourceKind
+    livemode: bool
+    currency: str
+    amount: Decimal
+    paid_at: datetime
+    forma_pago: str
+    payment_method: str
+    lines: tuple[PaymentLine, ...]
+    customer: CustomerData
+    # False: the money belongs to a gateway invoice whose own event invoices it; this event
+    # only adds facts (method, fees) to the payment. Never invoice the same money twice.
+    invoiceable: bool = True
+    method_known: bool = True  # False: forma_pago is a default (card funding not in the payload)
+    charge_id: str = ""
+    payment_intent_id: str = ""
+    gateway_invoice_id: str = ""
+    description: str = ""
+    exchange_rate: Decimal | None = None
+    fee: Decimal | None = None
+    net: Decimal | None = None
+    settlement_currency: str = ""
+    balance_transaction_id: str = ""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """The event produces no payment: `ignored` for good, or `waiting` for something missing."""
+
+    status: Literal["ignored", "waiting"]
+    reason: str  # Spanish, shown on the events page
+    waiting_on: str = ""  # the gateway id whose news should wake a waiting event
+
+
+class GatewayUnavailable(Exception):
+    """The gateway's API could not answer now (network, 5xx, rate limit): retry later."""
+
+
+@dataclass(frozen=True)
+class MetadataKeys:
+    """Metadata keys (configurable per connection) that carry what gateways have no field for."""
+
+    rfc: str = "rfc"
+    nombre: str = "razon_social"
+    regimen_fiscal: str = "regimen_fiscal"
+    uso_cfdi: str = "uso_cfdi"
+    codigo_postal: str = "codigo_postal"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MetadataKeys:
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{k: str(v) for k, v in config.items() if k in known and v})
+
+
+class Lookups(Protocol):
+    """Answers an adapter may need beyond the event itself. Every method returns None when
+    it cannot tell (no API key, object unknown); the adapter then waits or uses a default."""
+
+    def charge(self, charge_id: str) -> Mapping[str, Any] | None: ...
+
+    def payment_key_of_invoice(self, invoice_id: str) -> str | None:
+        """The PaymentIntent (else charge) that paid the invoice."""
+        ...
+
+    def invoice_of_payment_intent(self, payment_intent_id: str) -> str | None | Literal[False]:
+        """The invoice id, False when the payment has no invoice, None when unknown."""
+        ...
+
+    def balance_transaction(self, balance_transaction_id: str) -> Mapping[str, Any] | None: ...
+
+    def customer(self, customer_id: str) -> Mapping[str, Any] | None:
+        """The gateway's customer with its metadata and tax ids (régimen, uso de CFDI live there)."""
+        ...
+
+
+class NoLookups:
+    """Lookups that never know anything (a connection without an API key, unit tests)."""
+
+    def charge(self, charge_id: str) -> Mapping[str, Any] | None:
+        return None
+
+    def payment_key_of_invoice(self, invoice_id: str) -> str | None:
+        return None
+
+    def invoice_of_payment_intent(self, payment_intent_id: str) -> str | None | Literal[False]:
+        return None
+
+    def balance_transaction(self, balance_transaction_id: str) -> Mapping[str, Any] | None:
+        return None
+
+    def customer(self, customer_id: str) -> Mapping[str, Any] | None:
+        return None
+
+
+@dataclass
+class ChainedLookups:
+    """Ask each source in turn (the inbox first: free; then the gateway's API)."""
+
+    sources: Sequence[Lookups] = field(default_factory=list)
+
+    def charge(self, charge_id: str) -> Mapping[str, Any] | None:
+        return next((r for s in self.sources if (r := s.charge(charge_id)) is not None), None)
+
+    def payment_key_of_invoice(self, invoice_id: str) -> str | None:
+        return next((r for s in self.sources if (r := s.payment_key_of_invoice(invoice_id))), None)
+
+    def invoice_of_payment_intent(self, payment_intent_id: str) -> str | None | Literal[False]:
+        for source in self.sources:
+            answer = source.invoice_of_payment_intent(payment_intent_id)
+            if answer is not None:
+                return answer
+        return None
+
+    def balance_transaction(self, balance_transaction_id: str) -> Mapping[str, Any] | None:
+        return next((r for s in self.sources if (r := s.balance_transaction(balance_transaction_id))), None)
+
+    def customer(self, customer_id: str) -> Mapping[str, Any] | None:
+        return next((r for s in self.sources if (r := s.customer(customer_id))), None)
+
+
+class GatewayAdapter(Protocol):
+    """One payment gateway: verify webhooks, read stored events, map them to payments."""
+
+    provider: str
+
+    def verify_and_parse(
+        self, payload: bytes, header: str | None, secrets: Sequence[str], now: datetime
+    ) -> GatewayEvent:
+        """Check the signature against each secret (rotation) and the timestamp against `now`;
+        raise SignatureRejected / PayloadRejected, else return the parsed event."""
+        ...
+
+    def parse_stored(self, payload: str) -> GatewayEvent:
+        """Parse an event already verified and stored in the inbox."""
+        ...
+
+    def normalize(self, event: GatewayEvent) -> NormalizedPayment | Skip:
+        """The payment an event stands for, or why it stands for none (yet). The adapter is
+        built per connection (metadata keys, lookups), so this takes only the event."""
+        ...

@@ -1,0 +1,191 @@
+"""Stripe: webhook signatures with the official `stripe` package, and its API for lookups.
+
+The only module that imports `stripe`. Signatures are checked by
+`stripe.WebhookSignature.verify_header` on the raw body, once per signing secret of the
+connection (a rotation keeps two valid at once), with Stripe's 300 s tolerance measured
+against the `now` we are given (the library would read the clock itself; time is an
+argument in Timbra). Like the library, only old timestamps are refused: the event-id
+unique key, not the window, stops replays inside it (reference/reliability.md §1.1).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import stripe
+
+from timbra.payments.gateways import stripe_mapping
+from timbra.payments.gateways.base import (
+    GatewayEvent,
+    GatewayUnavailable,
+    Lookups,
+    MetadataKeys,
+    NoLookups,
+    NormalizedPayment,
+    PayloadRejected,
+    SignatureRejected,
+    Skip,
+)
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "stripe"
+TOLERANCE_SECONDS = stripe.Webhook.DEFAULT_TOLERANCE  # 300 s
+
+
+def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str], *, now: datetime) -> None:
+    """Raise SignatureRejected unless `header` signs `payload` with one of `secrets`, recently."""
+    if not header:
+        raise SignatureRejected("signature_missing", "Falta el encabezado Stripe-Signature.")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SignatureRejected(
+            "signature_invalid", "La firma de Stripe no corresponde al contenido."
+        ) from None
+    if not any(_signed_by(text, header, secret) for secret in secrets):
+        raise SignatureRejected(
+            "signature_invalid",
+            "La firma de Stripe no corresponde al contenido ni a ningún secreto de firma de esta conexión.",
+        )
+    signed_at = _timestamp(header)
+    if signed_at < now.timestamp() - TOLERANCE_SECONDS:
+        raise SignatureRejected(
+            "signature_stale",
+            f"La firma de Stripe tiene más de {TOLERANCE_SECONDS} s; se rechaza para impedir repeticiones.",
+        )
+
+
+def _signed_by(text: str, header: str, secret: str) -> bool:
+    try:
+        # tolerance=None: the signature only; the age is checked against `now` above.
+        stripe.WebhookSignature.verify_header(text, header, secret, tolerance=None)
+    except stripe.SignatureVerificationError:
+        return False
+    return True
+
+
+def _timestamp(header: str) -> int:
+    # Same parsing as stripe.WebhookSignature; verify_header already proved it parses.
+    items = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    return int(items["t"])
+
+
+def parse_event(payload: bytes | str) -> GatewayEvent:
+    """Parse a (verified) Stripe event body; floats become Decimal (exchange rates)."""
+    try:
+        data = json.loads(payload, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError):
+        raise PayloadRejected("payload_not_json", "El cuerpo no es JSON válido.") from None
+    if not isinstance(data, dict) or data.get("object") != "event":
+        raise PayloadRejected(
+            "payload_not_event",
+            'El cuerpo no es un evento de Stripe (object="event"); '
+            "Timbra recibe eventos completos, no notificaciones ligeras.",
+        )
+    obj = (data.get("data") or {}).get("object") if isinstance(data.get("data"), dict) else None
+    if not data.get("id") or not data.get("type") or not isinstance(obj, dict) or not data.get("created"):
+        raise PayloadRejected("payload_not_event", "Al evento le falta id, type, created o data.object.")
+    return GatewayEvent(
+        provider=PROVIDER,
+        event_id=str(data["id"])[:255],
+        event_type=str(data["type"])[:100],
+        livemode=bool(data.get("livemode")),
+        created=datetime.fromtimestamp(int(data["created"]), tz=UTC),
+        api_version=str(data.get("api_version") or "")[:40],
+        object_id=str(obj.get("id") or "")[:255],
+        data=obj,
+    )
+
+
+@dataclass
+class StripeAdapter:
+    """The GatewayAdapter for Stripe, built per connection."""
+
+    keys: MetadataKeys = field(default_factory=MetadataKeys)
+    lookups: Lookups = field(default_factory=NoLookups)
+    provider: str = PROVIDER
+
+    def verify_and_parse(
+        self, payload: bytes, header: str | None, secrets: Sequence[str], now: datetime
+    ) -> GatewayEvent:
+        """Verify the signature (any secret), then parse the body."""
+        verify_signature(payload, header, secrets, now=now)
+        return parse_event(payload)
+
+    def parse_stored(self, payload: str) -> GatewayEvent:
+        """Parse an event from the inbox (verified when it arrived)."""
+        return parse_event(payload)
+
+    def normalize(self, event: GatewayEvent) -> NormalizedPayment | Skip:
+        """See stripe_mapping.normalize."""
+        return stripe_mapping.normalize(event, keys=self.keys, lookups=self.lookups)
+
+
+class StripeApiLookups:
+    """Lookups through Stripe's API with the connection's restricted key (read access to
+    charges, invoices, customers and balance transactions). A missing object answers
+    "unknown" (None: the event waits); any other failure raises GatewayUnavailable so the
+    job retries instead of guessing."""
+
+    def __init__(self, api_key: str, *, client: Any = None) -> None:
+        self._client = client or stripe.StripeClient(api_key, max_network_retries=2)
+
+    def __repr__(self) -> str:
+        return "StripeApiLookups(api_key=<redacted>)"
+
+    @staticmethod
+    def _unavailable(exc: Exception) -> GatewayUnavailable:
+        # Never log the key or the object: the error class and Stripe's request id are enough.
+        log.warning(
+            "Stripe API lookup failed: %s (request %s)", type(exc).__name__, getattr(exc, "request_id", None)
+        )
+        return GatewayUnavailable(type(exc).__name__)
+
+    def charge(self, charge_id: str) -> Mapping[str, Any] | None:
+        return self._call(
+            lambda v1: v1.charges.retrieve(charge_id, params={"expand": ["balance_transaction"]})
+        )
+
+    def payment_key_of_invoice(self, invoice_id: str) -> str | None:
+        listing = self._call(
+            lambda v1: v1.invoice_payments.list(params={"invoice": invoice_id, "status": "paid"})
+        )
+        for item in (listing or {}).get("data") or []:
+            payment = item.get("payment") or {}
+            return str(payment.get("payment_intent") or payment.get("charge") or "") or None
+        return None
+
+    def invoice_of_payment_intent(self, payment_intent_id: str) -> str | None | Literal[False]:
+        params = {"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}, "limit": 1}
+        listing = self._call(lambda v1: v1.invoice_payments.list(params=params))
+        if listing is None:
+            return None
+        items = listing.get("data") or []
+        return str(items[0].get("invoice")) if items else False
+
+    def balance_transaction(self, balance_transaction_id: str) -> Mapping[str, Any] | None:
+        return self._call(lambda v1: v1.balance_transactions.retrieve(balance_transaction_id))
+
+    def customer(self, customer_id: str) -> Mapping[str, Any] | None:
+        return self._call(lambda v1: v1.customers.retrieve(customer_id, params={"expand": ["tax_ids"]}))
+
+    def _call(self, request: Any) -> dict[str, Any] | None:
+        try:
+            result = request(self._client.v1)
+        except stripe.InvalidRequestError as exc:
+            if exc.http_status == 404:
+                return None  # no such object: "unknown", the event waits
+            raise self._unavailable(exc) from None
+        except stripe.StripeError as exc:
+            raise self._unavailable(exc) from None
+        if result is None:
+            return None
+        plain = result.to_dict(for_json=True) if hasattr(result, "to_dict") else result
+        return json.loads(json.dumps(plain), parse_float=Decimal)

@@ -1,0 +1,174 @@
+"""Gateway connections, the webhook inbox and the payments it produces.
+
+A payment reaches an invoice in three durable steps, each with its own unique key:
+WebhookEvent (org, provider, event id) → Payment (org, provider, payment key) →
+Invoice (org, source, source_id). Duplicates and reorderings collapse on those keys
+(reference/reliability.md §1.1, §2.2), never on checks-before-insert.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from timbra.customers.models import Customer
+from timbra.dbfields import ScaledDecimalField
+from timbra.invoicing.models import Invoice
+from timbra.orgs.models import Org
+
+
+class GatewayConnection(models.Model):
+    """An org's account at a payment gateway. The org of every event comes from here,
+    found by the unguessable token in the webhook URL, never from the payload."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    STATUSES = [(ACTIVE, "Activa"), (DISABLED, "Desactivada")]
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="gateway_connections")
+    provider = models.CharField(max_length=20)
+    livemode = models.BooleanField(default=False)
+    webhook_token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
+    # Encrypted with the vault (AES-GCM, bound to org, connection and field); never plain.
+    signing_secrets_encrypted = models.BinaryField(null=True)
+    signing_secret_hints = models.JSONField(default=list, blank=True)  # [{"id", "hint", "added_at"}]
+    api_key_encrypted = models.BinaryField(null=True)
+    api_key_hint = models.CharField(max_length=40, blank=True, default="")
+    # Where the gateway keeps what it has no field for (régimen, uso de CFDI...).
+    metadata_keys = models.JSONField(default=dict, blank=True)
+    # Invoice defaults until the rules engine exists.
+    default_clave_prod_serv = models.CharField(max_length=8, default="81112101")
+    default_clave_unidad = models.CharField(max_length=3, default="E48")
+    default_unidad = models.CharField(max_length=20, default="Servicio")
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    rejected_signatures = models.PositiveIntegerField(default=0)
+    last_rejected_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "provider", "livemode"], name="one_connection_per_mode"),
+        ]
+
+    def __repr__(self) -> str:  # never show secrets
+        return f"<GatewayConnection {self.provider} org={self.org_id} live={self.livemode}>"
+
+    __str__ = __repr__
+
+
+class WebhookEvent(models.Model):
+    """The inbox: a verified event exactly as received, stored before the 2xx answer."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    WAITING = "waiting"
+    FAILED = "failed"
+    STATUSES = [
+        (RECEIVED, "Recibido"),
+        (PROCESSED, "Procesado"),
+        (IGNORED, "Ignorado"),
+        (WAITING, "En espera"),
+        (FAILED, "Con error"),
+    ]
+    OPEN = (RECEIVED, WAITING, FAILED)  # statuses a (re)process may still change
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="webhook_events")
+    connection = models.ForeignKey(GatewayConnection, on_delete=models.CASCADE, related_name="events")
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=100)
+    livemode = models.BooleanField(default=False)
+    api_version = models.CharField(max_length=40, blank=True, default="")
+    object_id = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    gateway_created_at = models.DateTimeField(null=True, blank=True)
+    payload = models.TextField()  # the raw body, byte for byte (the signature covers it)
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=STATUSES, default=RECEIVED, db_index=True)
+    reason = models.TextField(blank=True, default="")  # Spanish, shown on the events page
+    waiting_on = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    payment = models.ForeignKey(
+        "Payment", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="gateway_events"
+    )
+
+    class Meta:
+        constraints = [
+            # Stripe delivers duplicates (docs.stripe.com/webhooks#handle-duplicate-events).
+            # Per org: the same account connected to two orgs must not lose one org's copy.
+            models.UniqueConstraint(fields=["org", "provider", "event_id"], name="one_row_per_gateway_event"),
+        ]
+        indexes = [models.Index(fields=["org", "livemode", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}"
+
+
+class Payment(models.Model):
+    """Money received at a gateway: the business fact behind one Ingreso CFDI.
+
+    `key` is the gateway's id for the money (Stripe: the PaymentIntent, else the charge),
+    shared by every event about it, so invoice.paid, charge.succeeded and
+    payment_intent.succeeded for one payment meet on one row and one invoice."""
+
+    PENDING = "pending"
+    INVOICED = "invoiced"
+    AWAITING_FISCAL_DATA = "awaiting_fiscal_data"
+    FAILED = "failed"
+    STATUSES = [
+        (PENDING, "Por facturar"),
+        (INVOICED, "Facturado"),
+        (AWAITING_FISCAL_DATA, "Esperando datos fiscales"),
+        (FAILED, "Con error"),
+    ]
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="payments")
+    connection = models.ForeignKey(GatewayConnection, on_delete=models.PROTECT, related_name="payments")
+    livemode = models.BooleanField(default=False)
+    provider = models.CharField(max_length=20)
+    key = models.CharField(max_length=255)
+    source_kind = models.CharField(max_length=20)  # "invoice" > "charge" > "payment_intent" (richest first)
+    # False while only a charge of a gateway invoice is known: that invoice's event invoices it.
+    invoiceable = models.BooleanField(default=True)
+    method_known = models.BooleanField(default=True)  # False: forma_pago is the card default (04)
+    charge_id = models.CharField(max_length=255, blank=True, default="")
+    payment_intent_id = models.CharField(max_length=255, blank=True, default="")
+    gateway_invoice_id = models.CharField(max_length=255, blank=True, default="")
+    gateway_customer_id = models.CharField(max_length=255, blank=True, default="")
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    currency = models.CharField(max_length=3)
+    amount = ScaledDecimalField(scale=2)
+    exchange_rate = ScaledDecimalField(scale=6, null=True, blank=True)  # MXN per unit of `currency`
+    fee = ScaledDecimalField(scale=2, null=True, blank=True)  # in settlement_currency
+    net = ScaledDecimalField(scale=2, null=True, blank=True)
+    settlement_currency = models.CharField(max_length=3, blank=True, default="")
+    balance_transaction_id = models.CharField(max_length=255, blank=True, default="")
+    payment_method = models.CharField(max_length=60, blank=True, default="")  # e.g. "card/debit"
+    forma_pago = models.CharField(max_length=2)
+    description = models.CharField(max_length=1000, blank=True, default="")
+    lines = models.JSONField(default=list)  # normalized lines, so the payment can be invoiced later
+    fiscal_data = models.JSONField(default=dict, blank=True)  # what the gateway said about the customer
+    paid_at = models.DateTimeField()
+    status = models.CharField(max_length=25, choices=STATUSES, default=PENDING, db_index=True)
+    status_reason = models.TextField(blank=True, default="")  # Spanish
+    invoice = models.OneToOneField(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "provider", "key"], name="one_payment_per_gateway_money"),
+        ]
+        indexes = [models.Index(fields=["org", "livemode", "status"])]
+
+    def __str__(self) -> str:
+        return f"Pago {self.provider} {self.key} {self.amount} {self.currency}"

@@ -1,0 +1,1 @@
+"""Payment use cases, one module each (the only writers of payments models)."""

@@ -1,0 +1,56 @@
+"""The public webhook endpoint: `POST /hooks/<provider>/<token>`.
+
+No session, no CSRF, no ambient tenant: the org comes only from the connection the URL's
+token names (reference/reliability.md §3.4). The body is read raw (the signature covers
+the exact bytes) and answered 200 only once the event row is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from timbra.payments.gateways.base import WebhookRejected
+from timbra.payments.services.connections import find_connection
+from timbra.payments.services.receive_webhook import receive_webhook
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 512 * 1024  # Stripe events are a few KB; a long invoice stays far below this.
+SIGNATURE_HEADERS = {"stripe": "Stripe-Signature"}
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request: HttpRequest, provider: str, token: str) -> JsonResponse:
+    """Verify, store and acknowledge one gateway event."""
+    now = timezone.now()
+    connection = find_connection(provider, token) if provider in SIGNATURE_HEADERS else None
+    if connection is None:
+        return _error(404, "not_found", "No existe una conexión activa para esta URL de webhook.")
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        return _error(413, "payload_too_large", f"El cuerpo supera {MAX_BODY_BYTES // 1024} KB.")
+    payload = request.body
+    if len(payload) > MAX_BODY_BYTES:
+        return _error(413, "payload_too_large", f"El cuerpo supera {MAX_BODY_BYTES // 1024} KB.")
+    try:
+        received = receive_webhook(
+            connection, payload, request.headers.get(SIGNATURE_HEADERS[provider]), now=now
+        )
+    except WebhookRejected as exc:
+        return _error(400, exc.code, exc.message)
+    except DatabaseError:
+        # Not stored means not acknowledged: a non-2xx makes the gateway deliver it again.
+        log.exception("webhook not stored (connection %s)", connection.pk)
+        return _error(503, "unavailable", "No se pudo guardar el evento; se reintentará la entrega.")
+    return JsonResponse({"received": True, "duplicate": received.duplicate})

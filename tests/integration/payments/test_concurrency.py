@@ -1,0 +1,95 @@
+"""Two workers at once (real threads, a file database): unique keys keep one of everything."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection as db_connection
+
+from tests.factories import NOW, make_org
+from tests.unit.payments.stripe_events import SECRET, body, event, sign
+from timbra import jobs
+from timbra.customers.models import Customer
+from timbra.invoicing.models import Invoice
+from timbra.payments.models import Payment, WebhookEvent
+from timbra.payments.services.connections import connect_stripe
+from timbra.payments.services.process_event import process_event
+from timbra.payments.services.receive_webhook import receive_webhook
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _race(*targets: Callable[[], object]) -> list[BaseException]:
+    barrier = threading.Barrier(len(targets))
+    errors: list[BaseException] = []
+
+    def run(target: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            target()
+        except BaseException as exc:  # collected and asserted by the test
+            errors.append(exc)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
+@pytest.fixture
+def stored(frozen, monkeypatch):
+    """Store events without processing them (their jobs are dropped), as a lost job would."""
+    monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)
+    connection = connect_stripe(make_org(), signing_secret=SECRET, livemode=False, as_of=NOW)
+
+    def store(data: dict) -> int:
+        payload = body(data)
+        header = sign(payload, SECRET, timestamp=int(NOW.timestamp()))
+        return receive_webhook(connection, payload, header, now=NOW).event.pk
+
+    return store
+
+
+def test_two_workers_processing_the_same_event_make_one_invoice(stored):
+    event_id = stored(event("invoice_paid"))
+
+    errors = _race(lambda: process_event(event_id, as_of=NOW), lambda: process_event(event_id, as_of=NOW))
+
+    assert errors == []
+    assert Invoice.objects.count() == 1 and Payment.objects.count() == 1 and Customer.objects.count() == 1
+    assert WebhookEvent.objects.get().status == WebhookEvent.PROCESSED
+    assert Payment.objects.get().invoice_id == Invoice.objects.get().pk
+
+
+def test_invoice_paid_and_its_charge_processed_at_once_make_one_invoice(stored):
+    ids = [stored(event("invoice_paid")), stored(event("charge_succeeded_invoice"))]
+
+    errors = _race(*(lambda i=i: process_event(i, as_of=NOW) for i in ids))
+
+    assert errors == []
+    assert Invoice.objects.count() == 1 and Payment.objects.count() == 1
+    assert Invoice.objects.get().lines.count() == 2  # the invoice's lines, whichever worker won
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.PROCESSED}
+
+
+def test_two_payments_of_one_new_customer_at_once_create_the_customer_once(stored):
+    first = event("invoice_paid")
+    second = event(
+        "invoice_paid",
+        event_id="evt_1QhKx2LkdIwHu7ixAbCdEf02",
+        id="in_second",
+        payment_intent="pi_second",
+        charge="ch_second",
+    )
+    ids = [stored(first), stored(second)]
+
+    errors = _race(*(lambda i=i: process_event(i, as_of=NOW) for i in ids))
+
+    assert errors == []
+    assert Invoice.objects.count() == 2 and Customer.objects.count() == 1
