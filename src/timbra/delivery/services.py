@@ -113,18 +113,23 @@ def _failed(invoice: Invoice, delivery: Delivery, error: str, *, permanent: bool
 
 
 def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes) -> EmailMultiAlternatives:
-    """The Spanish email with the PDF and XML attached."""
+    """The Spanish email with the PDF and XML attached (a REP gets its own wording: its CFDI
+    total is 0 XXX by definition, the amount that matters is the payment's)."""
     context = {"invoice": invoice, "org": invoice.org, "customer": invoice.customer}
     name = f"{invoice.org.rfc}_{invoice.serie}{invoice.folio}_{invoice.uuid}"
+    kind, template = "Factura", "invoice_email"
+    if invoice.tipo_de_comprobante == "P":
+        kind, template = "Comprobante de pago", "rep_email"
+        context["payment"] = getattr(invoice, "received_payment", None)
     message = EmailMultiAlternatives(
-        subject=f"Factura {invoice.serie_folio} de {invoice.org.nombre} — folio fiscal {invoice.uuid}",
-        body=render_to_string("delivery/invoice_email.txt", context),
+        subject=f"{kind} {invoice.serie_folio} de {invoice.org.nombre} — folio fiscal {invoice.uuid}",
+        body=render_to_string(f"delivery/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,
         reply_to=[invoice.org.email] if invoice.org.email else None,
         headers={"X-Timbra-Invoice": str(invoice.uuid)},
     )
-    message.attach_alternative(render_to_string("delivery/invoice_email.html", context), "text/html")
+    message.attach_alternative(render_to_string(f"delivery/{template}.html", context), "text/html")
     message.attach(f"{name}.pdf", pdf, "application/pdf")
     message.attach(f"{name}.xml", xml, "application/xml")
     return message

@@ -54,7 +54,9 @@ def test_a_ppd_invoice_paid_in_three_parcialidades_gets_three_valid_stamped_reps
     assert open_balance(invoice) == 0
     # and the folios of serie P were taken in order, one REP per payment
     reps = [m for m in mail.outbox if "P-" in m.subject]
-    assert [m.subject.split()[1] for m in reps] == ["P-1", "P-2", "P-3"]
+    assert [m.subject.split()[3] for m in reps] == ["P-1", "P-2", "P-3"]
+    assert all(m.subject.startswith("Comprobante de pago P-") for m in reps)
+    assert "por tu pago de $400.00 MXN" in reps[0].body, reps[0].body
     assert all(sorted(a[0][-3:] for a in m.attachments) == ["pdf", "xml"] for m in reps)
 
 
