@@ -17,8 +17,11 @@ from timbra.catalog.models import Product
 from timbra.cfdi.pdf import Branding, BrandingError
 from timbra.customers.models import Customer
 from timbra.dashboard import choices
+from timbra.domain.periods import Frequency
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput, LineInput
+from timbra.schedules.inputs import PlanInput, ScheduleInput
+from timbra.schedules.models import Plan
 
 LINE_ROWS = 5
 MAX_LOGO_BYTES = 500 * 1024
@@ -244,3 +247,114 @@ class ApiKeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(label="Permisos", widget=forms.CheckboxSelectMultiple,
                                        choices=[("read", "Lectura"), ("write", "Escritura")],
                                        initial=["read", "write"])
+
+
+# --- Schedules and plans ---------------------------------------------------------------------------
+
+EVERY_N = ("every_n_days", "every_n_weeks", "every_n_months")
+
+
+def frequency_choices() -> list[tuple[str, str]]:
+    named = ["monthly", "weekly", "every_2_weeks", "every_2_months", "quarterly", "every_6_months", "yearly"]
+    return [(code, Frequency.parse(code).label.capitalize()) for code in named] + [
+        ("every_n_days", "Cada N días"), ("every_n_weeks", "Cada N semanas"), ("every_n_months", "Cada N meses")]
+
+
+PAYMENT_CHOICES = [("PPD", "PPD — se factura y después se paga (forma de pago 99)"),
+                   ("PUE", "PUE — prepagada (ya está pagada al facturar)")]
+
+
+class RecurrenceFields(forms.Form):
+    """Frequency and payment terms, shared by plans and schedules."""
+
+    frequency = forms.ChoiceField(label="Frecuencia", choices=frequency_choices, initial="monthly")
+    every_n = forms.IntegerField(label="N (para «cada N»)", required=False, min_value=1, max_value=366)
+    payment = forms.ChoiceField(label="Pago", choices=PAYMENT_CHOICES, initial="PPD")
+    forma_pago = forms.ChoiceField(label="Forma de pago (solo PUE)", choices=choices.forma_pago_choices,
+                                   initial="03", required=False)
+    notice_days = forms.IntegerField(label="Días de aviso al cliente", min_value=0, max_value=60, initial=3,
+                                     help_text="El cliente recibe una vista previa de cada factura esos días "
+                                               "antes. 0: sin aviso.")
+
+    def frequency_code(self) -> str | None:
+        code = self.cleaned_data.get("frequency") or None
+        if code in EVERY_N:
+            count = self.cleaned_data.get("every_n")
+            if not count:
+                self.add_error("every_n", "Indica cada cuántos días, semanas o meses.")
+                return None
+            return f"{code}:{count}"
+        return code
+
+    def payment_terms(self) -> tuple[bool | None, str | None]:
+        """(prepaid, forma de pago); prepaid None: the plan's terms."""
+        payment = self.cleaned_data.get("payment")
+        if not payment:
+            return None, None
+        prepaid = payment == "PUE"
+        return prepaid, (self.cleaned_data.get("forma_pago") or None) if prepaid else None
+
+
+class PlanForm(RecurrenceFields):
+    name = forms.CharField(label="Nombre del plan", max_length=200)
+    field_order = ["name", "frequency", "every_n", "payment", "forma_pago", "notice_days"]
+
+    def to_input(self, lines: list[LineInput]) -> PlanInput:
+        prepaid, forma_pago = self.payment_terms()
+        return PlanInput(name=self.cleaned_data["name"], lines=tuple(lines),
+                         frequency=self.frequency_code() or "monthly", notice_days=self.cleaned_data["notice_days"],
+                         prepaid=bool(prepaid), forma_pago=forma_pago)
+
+
+class ScheduleForm(RecurrenceFields):
+    END_CHOICES = [("never", "Nunca"), ("date", "En una fecha"), ("cycles", "Tras un número de facturas")]
+
+    customer = forms.ModelChoiceField(queryset=Customer.objects.none(), label="Cliente", empty_label="Elige un cliente")
+    plan = forms.ModelChoiceField(queryset=Plan.objects.none(), label="Plan", required=False,
+                                  empty_label="— Sin plan: partidas propias —",
+                                  help_text="Con plan se usan sus partidas, frecuencia y condiciones de pago.")
+    name = forms.CharField(label="Nombre (opcional)", max_length=200, required=False)
+    start_date = forms.DateField(label="Inicio", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text="Vacío: hoy.")
+    anchor_date = forms.DateField(label="Día ancla", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                  help_text="Fija el día de cada factura (un 31 factura el último día de los "
+                                            "meses cortos). Vacío: el inicio.")
+    end = forms.ChoiceField(label="Termina", choices=END_CHOICES, initial="never")
+    end_date = forms.DateField(label="Fecha de fin", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    cycles = forms.IntegerField(label="Número de facturas", required=False, min_value=1)
+    activate = forms.BooleanField(label="Activarla ahora (si no, queda en borrador)", required=False, initial=True)
+    field_order = ["customer", "plan", "name", "frequency", "every_n", "start_date", "anchor_date", "end",
+                   "end_date", "cycles", "payment", "forma_pago", "notice_days", "activate"]
+
+    def __init__(self, *args: Any, customers: QuerySet[Customer], plans: QuerySet[Plan], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers  # type: ignore[attr-defined]
+        self.fields["plan"].queryset = plans  # type: ignore[attr-defined]
+        self.fields["frequency"].required = False
+        self.fields["frequency"].choices = [("", "La del plan (o mensual)"), *frequency_choices()]  # type: ignore[attr-defined]
+        self.fields["payment"].required = False
+        self.fields["payment"].choices = [("", "La del plan (o PPD)"), *PAYMENT_CHOICES]  # type: ignore[attr-defined]
+        self.fields["payment"].initial = ""
+        self.fields["notice_days"].required = False
+        self.fields["notice_days"].help_text += " Vacío: los del plan (o 3)."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("end") == "date" and not data.get("end_date"):
+            self.add_error("end_date", "Indica la fecha de fin.")
+        if data.get("end") == "cycles" and not data.get("cycles"):
+            self.add_error("cycles", "Indica cuántas facturas.")
+        return data
+
+    def to_input(self, lines: list[LineInput]) -> ScheduleInput:
+        data = self.cleaned_data
+        prepaid, forma_pago = self.payment_terms()
+        plan = data["plan"]
+        return ScheduleInput(
+            customer_id=data["customer"].pk, plan_id=plan.pk if plan else None,
+            lines=None if plan else tuple(lines), frequency=self.frequency_code(),
+            start_date=data["start_date"], anchor_date=data["anchor_date"],
+            end_date=data["end_date"] if data["end"] == "date" else None,
+            cycles=data["cycles"] if data["end"] == "cycles" else None,
+            prepaid=prepaid, forma_pago=forma_pago, notice_days=data["notice_days"], name=data["name"],
+        )

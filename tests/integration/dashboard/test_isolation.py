@@ -6,20 +6,30 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from tests.factories import make_customer, make_invoice
+from tests.integration.schedules.conftest import at, make_schedule
 from timbra.dashboard import urls as dashboard_urls
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import ApiKey
+from timbra.schedules.models import Schedule
 
 pytestmark = pytest.mark.django_db
 
 ID_PATTERNS: list[URLPattern] = [p for p in dashboard_urls.urlpatterns if p.pattern.converters]
 
 
+@pytest.fixture
+def foreign(foreign):
+    """The other org's objects (conftest) plus an active schedule of its own."""
+    customer = make_customer(foreign["org"], rfc="EWE1709045U0")
+    schedule = make_schedule(foreign["org"], customer, as_of=at(2026, 11, 20, 10), name="ajena")
+    return {**foreign, "schedule_id": schedule.pk}
+
+
 def test_the_walk_covers_every_object_kind():
     kwargs = {name for p in ID_PATTERNS for name in p.pattern.converters}
 
-    assert kwargs == {"invoice_id", "customer_id", "product_id", "key_id"}
-    assert len(ID_PATTERNS) >= 8
+    assert kwargs == {"invoice_id", "customer_id", "product_id", "key_id", "schedule_id"}
+    assert len(ID_PATTERNS) >= 14
 
 
 @pytest.mark.parametrize("pattern", ID_PATTERNS, ids=lambda p: p.name)
@@ -33,6 +43,8 @@ def test_another_orgs_id_is_a_404_on_every_page_and_action(client_in, foreign, p
     assert 404 in statuses and statuses <= {404, 405}, (url, statuses)
     assert Invoice.objects.get(pk=foreign["invoice_id"]).status == "held"
     assert ApiKey.objects.get(pk=foreign["key_id"]).revoked_at is None
+    untouched = Schedule.objects.get(pk=foreign["schedule_id"])
+    assert untouched.status == Schedule.ACTIVE and untouched.calendar["skipped"] == []
 
 
 def test_an_invoice_of_the_other_mode_is_a_404_too(client_in, org):
@@ -45,6 +57,7 @@ def test_an_invoice_of_the_other_mode_is_a_404_too(client_in, org):
 
 def test_lists_never_show_another_orgs_rows(client_in, foreign):
     pages = [client_in.get(reverse(f"dashboard:{name}")).content.decode()
-             for name in ("invoice_list", "attention", "customer_list", "product_list", "api_keys")]
+             for name in ("invoice_list", "attention", "customer_list", "product_list", "api_keys",
+                          "schedule_list", "upcoming", "plan_list")]
 
     assert not any("EDGAR WALDO ERDMANN" in page or "ajena" in page for page in pages)

@@ -1,0 +1,1 @@
+"""Notices: the customer's preview before each scheduled invoice and the business's digest."""
