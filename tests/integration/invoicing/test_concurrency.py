@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
+from tests.concurrency import race
 from tests.factories import NOW, make_customer, make_invoice, make_org, make_product
 from timbra import jobs
 from timbra.domain.status import InvoiceStatus
@@ -19,25 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _race(target, n: int = 2) -> list[BaseException]:
-    barrier = threading.Barrier(n)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            target()
-        except BaseException as exc:  # collected and asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
-
+    return race(*[target] * n)[1]
 
 def test_two_workers_processing_one_invoice_produce_one_seal_and_one_uuid(frozen, monkeypatch):
     # given a draft whose job has not run (creation enqueues nothing here)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 
 import pytest
 from django.core import mail
-from django.db import connection
 
+from tests.concurrency import race as shared_race
 from tests.integration.notices.conftest import notices
 from tests.integration.schedules.conftest import at, make_schedule
 from timbra.notices import outbox
@@ -17,25 +16,7 @@ from timbra.notices.services import announce_schedule, send_due_notices
 
 
 def race(target, n: int = 2) -> list[BaseException]:
-    barrier = threading.Barrier(n)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            target()
-        except BaseException as exc:  # asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return errors
-
+    return shared_race(*[target] * n)[1]
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_the_same_instant_send_each_notice_once(org, customer):

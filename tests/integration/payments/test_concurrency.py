@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection as db_connection
 
+from tests.concurrency import race
 from tests.factories import NOW, make_org
 from tests.unit.payments.stripe_events import SECRET, body, event, sign
 from timbra import jobs
@@ -22,25 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _race(*targets: Callable[[], object]) -> list[BaseException]:
-    barrier = threading.Barrier(len(targets))
-    errors: list[BaseException] = []
-
-    def run(target: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            target()
-        except BaseException as exc:  # collected and asserted by the test
-            errors.append(exc)
-        finally:
-            db_connection.close()
-
-    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
-
+    return race(*targets)[1]
 
 @pytest.fixture
 def stored(frozen, monkeypatch):

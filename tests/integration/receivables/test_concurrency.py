@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
+from tests.concurrency import race as shared_race
 from tests.factories import NOW, make_customer, make_invoice, make_org, make_product
 from tests.integration.receivables.conftest import YESTERDAY, dr_amounts, rep_xml
 from tests.sat_official import assert_valid_cfdi
@@ -26,27 +26,7 @@ D = Decimal
 
 
 def race(target: Callable[[], Any], n: int = 2) -> tuple[list[Any], list[BaseException]]:
-    """Run `target` in `n` threads released at the same instant; their results and errors."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(target())
-        except BaseException as exc:  # collected and asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results, errors
-
+    return shared_race(*[target] * n)
 
 @pytest.fixture
 def ppd(frozen, monkeypatch):

@@ -11,8 +11,8 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from django.db import connection
 
+from tests.concurrency import race as shared_race
 from tests.integration.schedules.conftest import at, make_schedule
 from timbra.customers.models import Customer
 from timbra.invoicing.models import Invoice
@@ -23,26 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def race(target, n: int = 2) -> tuple[list[object], list[BaseException]]:
-    barrier = threading.Barrier(n)
-    results: list[object] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(target())
-        except BaseException as exc:  # collected and asserted by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return results, errors
-
+    return shared_race(*[target] * n)
 
 def test_two_schedulers_racing_issue_each_period_exactly_once(org, customer: Customer, no_jobs):
     # given six schedules, each owing two periods (Nov 30 and Dec 31 anchored on the 31st; Dec 1 and Jan 1 …)
