@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -49,3 +49,34 @@ class ErrorDetail(Schema):
 
 class ErrorOut(Schema):
     error: ErrorDetail
+
+
+class TotalsOut(Schema):
+    """The CFDI totals as strings with 2 decimals, read from `subtotal`, `descuento`,
+    `total_traslados`, `total_retenciones` and `total` (invoices and previews alike)."""
+
+    subtotal: str
+    descuento: str
+    total_impuestos_trasladados: str
+    total_impuestos_retenidos: str
+    total: str
+
+    @staticmethod
+    def resolve_subtotal(obj: Any) -> str | None:
+        return money(obj.subtotal)
+
+    @staticmethod
+    def resolve_descuento(obj: Any) -> str | None:
+        return money(obj.descuento)
+
+    @staticmethod
+    def resolve_total_impuestos_trasladados(obj: Any) -> str | None:
+        return money(obj.total_traslados)
+
+    @staticmethod
+    def resolve_total_impuestos_retenidos(obj: Any) -> str | None:
+        return money(obj.total_retenciones)
+
+    @staticmethod
+    def resolve_total(obj: Any) -> str | None:
+        return money(obj.total)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
-from timbra.api.schemas.common import InputSchema, Money, Quantity, UnitPrice, decimal_text, money
+from timbra.api.schemas.common import InputSchema, Money, Quantity, TotalsOut, UnitPrice, decimal_text, money
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.inputs import InvoiceInput, LineInput
 from timbra.receivables import selectors as receivables
@@ -132,7 +132,7 @@ class EventOut(Schema):
     message: str
 
 
-class InvoiceSummary(Schema):
+class InvoiceSummary(TotalsOut):
     id: int
     livemode: bool
     status: InvoiceStatus
@@ -147,11 +147,6 @@ class InvoiceSummary(Schema):
     moneda: str
     tipo_cambio: str | None
     uso_cfdi: str
-    subtotal: str
-    descuento: str
-    total_impuestos_trasladados: str
-    total_impuestos_retenidos: str
-    total: str
     hold: Hold | None = Field(description="Por qué está detenida y qué corregir.")
     created_at: datetime
     status_changed_at: datetime
@@ -164,26 +159,6 @@ class InvoiceSummary(Schema):
     @staticmethod
     def resolve_uso_cfdi(obj: Any) -> str:
         return str(obj.uso_cfdi or obj.customer.uso_cfdi)
-
-    @staticmethod
-    def resolve_subtotal(obj: Any) -> str | None:
-        return money(obj.subtotal)
-
-    @staticmethod
-    def resolve_descuento(obj: Any) -> str | None:
-        return money(obj.descuento)
-
-    @staticmethod
-    def resolve_total_impuestos_trasladados(obj: Any) -> str | None:
-        return money(obj.total_traslados)
-
-    @staticmethod
-    def resolve_total_impuestos_retenidos(obj: Any) -> str | None:
-        return money(obj.total_retenciones)
-
-    @staticmethod
-    def resolve_total(obj: Any) -> str | None:
-        return money(obj.total)
 
     @staticmethod
     def resolve_hold(obj: Any) -> dict[str, str] | None:

@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from timbra.api.schemas.common import InputSchema, Quantity, UnitPrice, decimal_text, money
+from timbra.api.schemas.common import InputSchema, Quantity, TotalsOut, UnitPrice, decimal_text, money
 from timbra.api.schemas.invoices import LineIn, TipoCambio
 from timbra.domain.periods import Frequency
 from timbra.schedules import selectors
@@ -157,7 +157,7 @@ class PreviewLineOut(Schema):
         return money(obj.importe)
 
 
-class PreviewOut(Schema):
+class PreviewOut(TotalsOut):
     """An invoice a schedule will issue (nothing is issued by asking)."""
 
     schedule_id: int
@@ -176,32 +176,7 @@ class PreviewOut(Schema):
     forma_pago: str
     moneda: str
     lines: list[PreviewLineOut]
-    subtotal: str
-    descuento: str
-    total_impuestos_trasladados: str
-    total_impuestos_retenidos: str
-    total: str
     error: dict[str, str] | None = Field(description="Por qué no se podría emitir (se corrige antes de la fecha).")
-
-    @staticmethod
-    def resolve_subtotal(obj: Any) -> str | None:
-        return money(obj.subtotal)
-
-    @staticmethod
-    def resolve_descuento(obj: Any) -> str | None:
-        return money(obj.descuento)
-
-    @staticmethod
-    def resolve_total_impuestos_trasladados(obj: Any) -> str | None:
-        return money(obj.total_traslados)
-
-    @staticmethod
-    def resolve_total_impuestos_retenidos(obj: Any) -> str | None:
-        return money(obj.total_retenciones)
-
-    @staticmethod
-    def resolve_total(obj: Any) -> str | None:
-        return money(obj.total)
 
     @staticmethod
     def resolve_error(obj: Any) -> dict[str, str] | None:
