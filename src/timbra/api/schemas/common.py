@@ -52,14 +52,9 @@ class ErrorOut(Schema):
 
 
 class TotalsOut(Schema):
-    """The CFDI totals as strings with 2 decimals, read from `subtotal`, `descuento`,
-    `total_traslados`, `total_retenciones` and `total` (invoices and previews alike)."""
-
-    subtotal: str
-    descuento: str
-    total_impuestos_trasladados: str
-    total_impuestos_retenidos: str
-    total: str
+    """Resolvers for the CFDI totals as strings with 2 decimals, read from `subtotal`,
+    `descuento`, `total_traslados`, `total_retenciones` and `total` (invoices and previews
+    alike). A mixin without fields, so each schema keeps its own field order."""
 
     @staticmethod
     def resolve_subtotal(obj: Any) -> str | None:

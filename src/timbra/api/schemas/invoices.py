@@ -147,6 +147,11 @@ class InvoiceSummary(TotalsOut):
     moneda: str
     tipo_cambio: str | None
     uso_cfdi: str
+    subtotal: str
+    descuento: str
+    total_impuestos_trasladados: str
+    total_impuestos_retenidos: str
+    total: str
     hold: Hold | None = Field(description="Por qué está detenida y qué corregir.")
     created_at: datetime
     status_changed_at: datetime

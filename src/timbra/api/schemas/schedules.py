@@ -176,6 +176,11 @@ class PreviewOut(TotalsOut):
     forma_pago: str
     moneda: str
     lines: list[PreviewLineOut]
+    subtotal: str
+    descuento: str
+    total_impuestos_trasladados: str
+    total_impuestos_retenidos: str
+    total: str
     error: dict[str, str] | None = Field(description="Por qué no se podría emitir (se corrige antes de la fecha).")
 
     @staticmethod
