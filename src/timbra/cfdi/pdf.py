@@ -1,9 +1,9 @@
 """The representación impresa (PDF) of a CFDI 4.0.
 
 `render_pdf(xml)` reads the stamped XML itself (`timbra.cfdi.xml.parse_xml`: no DTD, no entities,
-no network),
-builds a small read model and hands it to `pdf_layout`, which draws it with reportlab's canvas and
-the built-in Helvetica/Courier fonts. Nothing here fetches a file or URL: customer text is only ever
+no network), builds a small read model and hands it to `pdf_document` (what goes where), which
+draws it with `pdf_layout`'s primitives on reportlab's canvas and the built-in Helvetica/Courier
+fonts. Nothing here fetches a file or URL: customer text is only ever
 drawn as plain strings (never parsed as markup) and the logo arrives as bytes, checked by Pillow.
 See reference/reliability.md §3.6-3.7 (XML and PDF injection) and §4.3-4.5 (speed budget).
 """
@@ -20,7 +20,7 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 from reportlab.lib.utils import ImageReader
 
-from timbra.cfdi import pdf_layout
+from timbra.cfdi import pdf_document
 from timbra.cfdi.sandbox_pac import SANDBOX_LEYENDA
 from timbra.cfdi.xml import CFDI_NS, TFD_TAG, UnsafeXml, parse_xml
 
@@ -242,7 +242,7 @@ def render_pdf(
     invoice = parse_cfdi(stamped_xml)
     if draft_watermark is None and invoice.timbre is None:
         raise PdfRenderError("El CFDI no está timbrado: solo puede imprimirse como vista previa.")
-    return pdf_layout.draw_invoice(
+    return pdf_document.draw_invoice(
         invoice,
         describe=_describer(descriptions),
         color=(branding or Branding()).color,

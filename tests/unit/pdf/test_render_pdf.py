@@ -16,7 +16,7 @@ from satcfdi.cfdi import CFDI
 from satcfdi.create.cfd import cfdi40
 
 from timbra.cfdi.pdf import parse_cfdi, render_pdf, verification_url
-from timbra.cfdi.pdf_layout import SANDBOX_LEGEND
+from timbra.cfdi.pdf_document import SANDBOX_LEGEND
 
 from .conftest import GOLDEN_DIR, UUID, CfdiSpec, build_cfdi, pdf_pages_text, pdf_text
 
