@@ -32,7 +32,7 @@ def create_invoice(
         existing = _existing_for_source(org, request)
         if existing is not None:
             return existing
-    invoice, lines = _prepare(org, request, livemode=livemode, as_of=as_of)
+    invoice, lines = prepare_invoice(org, request, livemode=livemode, as_of=as_of)
     try:
         # Only the writes hold the (SQLite: database-wide) write lock; reads and tax
         # computation happened above.
@@ -51,10 +51,13 @@ def _existing_for_source(org: Org, request: InvoiceInput) -> Invoice | None:
     return Invoice.objects.filter(org=org, source=request.source, source_id=request.source_id).first()
 
 
-def _prepare(
+def prepare_invoice(
     org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime
 ) -> tuple[Invoice, list[InvoiceLine]]:
-    """Validate the request and compute the unsaved invoice, its lines and totals."""
+    """Validate the request and compute the unsaved invoice, its lines and totals (no writes).
+
+    The read-only half of `create_invoice`; previews (schedules, notices) use it so what they
+    show is exactly what would be issued."""
     customer = Customer.objects.filter(pk=request.customer_id, org=org, livemode=livemode).first()
     if customer is None:
         raise NotFound("cliente")

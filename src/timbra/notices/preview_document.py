@@ -17,7 +17,7 @@ from timbra.cfdi.pdf import Branding, render_pdf
 from timbra.domain import catalogs
 from timbra.domain.periods import long_date
 from timbra.domain.schedule_dates import Occurrence
-from timbra.invoicing.create import _prepare as prepare_unsaved_invoice  # read-only half of create_invoice
+from timbra.invoicing.create import prepare_invoice as prepare_unsaved_invoice
 from timbra.invoicing.drafts import draft_from_rows
 from timbra.orgs import csds
 from timbra.schedules.lines import invoice_request

@@ -2,7 +2,7 @@
 without writing anything.
 
 The request comes from `lines.invoice_request` (the issuer's own function) and the amounts from
-the same code path `create_invoice` uses before it inserts (`invoicing.create._prepare`:
+the same code path `create_invoice` uses before it inserts (`invoicing.create.prepare_invoice`:
 product defaults, "price includes taxes", timbra.domain.taxes), so a preview is what is issued.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from timbra.domain.money import AMOUNT_SCALE, RATE_SCALE, from_minor, to_minor
 from timbra.domain.schedule_dates import Occurrence
-from timbra.invoicing.create import _prepare as prepare_unsaved_invoice  # read-only half of create_invoice
+from timbra.invoicing.create import prepare_invoice as prepare_unsaved_invoice
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput
 from timbra.invoicing.models import Invoice, InvoiceLine

@@ -75,3 +75,24 @@ class TotalsOut(Schema):
     @staticmethod
     def resolve_total(obj: Any) -> str | None:
         return money(obj.total)
+
+
+class LineAmountsOut(Schema):
+    """Resolvers for a line's cantidad, valor unitario, descuento and importe as strings
+    (no fields here, so each line schema keeps its own field order)."""
+
+    @staticmethod
+    def resolve_cantidad(obj: Any) -> str | None:
+        return decimal_text(obj.cantidad)
+
+    @staticmethod
+    def resolve_valor_unitario(obj: Any) -> str | None:
+        return decimal_text(obj.valor_unitario, min_places=2)
+
+    @staticmethod
+    def resolve_descuento(obj: Any) -> str | None:
+        return money(obj.descuento)
+
+    @staticmethod
+    def resolve_importe(obj: Any) -> str | None:
+        return money(obj.importe)

@@ -9,7 +9,16 @@ from typing import Annotated, Any
 from ninja import Schema
 from pydantic import Field
 
-from timbra.api.schemas.common import InputSchema, Money, Quantity, TotalsOut, UnitPrice, decimal_text, money
+from timbra.api.schemas.common import (
+    InputSchema,
+    LineAmountsOut,
+    Money,
+    Quantity,
+    TotalsOut,
+    UnitPrice,
+    decimal_text,
+    money,
+)
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.inputs import InvoiceInput, LineInput
 from timbra.receivables import selectors as receivables
@@ -82,7 +91,7 @@ class Hold(Schema):
     message: str
 
 
-class LineOut(Schema):
+class LineOut(LineAmountsOut):
     position: int
     product_id: int | None
     descripcion: str
@@ -96,22 +105,6 @@ class LineOut(Schema):
     objeto_imp: str
     taxes: list[str]
     importe: str
-
-    @staticmethod
-    def resolve_cantidad(obj: Any) -> str | None:
-        return decimal_text(obj.cantidad)
-
-    @staticmethod
-    def resolve_valor_unitario(obj: Any) -> str | None:
-        return decimal_text(obj.valor_unitario, min_places=2)
-
-    @staticmethod
-    def resolve_descuento(obj: Any) -> str | None:
-        return money(obj.descuento)
-
-    @staticmethod
-    def resolve_importe(obj: Any) -> str | None:
-        return money(obj.importe)
 
 
 class DeliveryOut(Schema):

@@ -9,7 +9,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from timbra.api.schemas.common import InputSchema, Quantity, TotalsOut, UnitPrice, decimal_text, money
+from timbra.api.schemas.common import InputSchema, LineAmountsOut, Quantity, TotalsOut, UnitPrice, money
 from timbra.api.schemas.invoices import LineIn, TipoCambio
 from timbra.domain.periods import Frequency
 from timbra.schedules import selectors
@@ -132,29 +132,13 @@ class CancelIn(InputSchema):
                                 "false: de inmediato.")
 
 
-class PreviewLineOut(Schema):
+class PreviewLineOut(LineAmountsOut):
     descripcion: str
     cantidad: str
     valor_unitario: str
     descuento: str
     importe: str
     taxes: list[str]
-
-    @staticmethod
-    def resolve_cantidad(obj: Any) -> str | None:
-        return decimal_text(obj.cantidad)
-
-    @staticmethod
-    def resolve_valor_unitario(obj: Any) -> str | None:
-        return decimal_text(obj.valor_unitario, min_places=2)
-
-    @staticmethod
-    def resolve_descuento(obj: Any) -> str | None:
-        return money(obj.descuento)
-
-    @staticmethod
-    def resolve_importe(obj: Any) -> str | None:
-        return money(obj.importe)
 
 
 class PreviewOut(TotalsOut):
