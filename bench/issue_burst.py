@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import demo, fresh_env, median, pct, spawn, timbra, wait_http  # noqa: E402
+from _setup import demo, fresh_env, median, pct, spawn, wait_http  # noqa: E402
 
 PROFILE_SCRIPT = Path(__file__).resolve().parent / "_stage_profile.py"
 
@@ -49,10 +50,44 @@ def post_invoice(base: str, key: str, body: bytes) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+STATUS_COUNTS = "SELECT status, COUNT(*) FROM invoicing_invoice GROUP BY status"
+
+
 def delivered_count(env: dict[str, str]) -> dict[str, int]:
-    code = ("import json; from django.db.models import Count; from timbra.invoicing.models import Invoice; "
-            "print(json.dumps(dict(Invoice.objects.values_list('status').annotate(n=Count('id')))))")
-    return json.loads(timbra(env, "manage", "shell", "-c", code).stdout.strip().splitlines()[-1])
+    """Invoices per status, read straight from the database: a poll must not start a Django process
+    every half second (that stole a core from the workers being measured)."""
+    url = env.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            return dict(conn.execute(STATUS_COUNTS).fetchall())
+    conn = sqlite3.connect(f"file:{Path(env['TIMBRA_HOME']) / 'timbra.sqlite3'}?mode=ro", uri=True, timeout=30)
+    try:
+        return dict(conn.execute(STATUS_COUNTS).fetchall())
+    finally:
+        conn.close()
+
+
+def tree_cpu_seconds(roots: list[int]) -> float:
+    """User + system CPU of these processes and all their descendants (Linux /proc), so the
+    figure covers gunicorn's workers and the consumer's worker processes too."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited while we looked
+        pid = int(stat.parent.name)
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    wanted, frontier = set(roots), list(roots)
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in wanted]
+        wanted.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(pid, 0) for pid in wanted) / os.sysconf("SC_CLK_TCK")
 
 
 def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, port: int) -> None:
@@ -69,6 +104,7 @@ def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, 
         wait_http(f"{base}/healthz")
         body = json.dumps({"customer_id": info["customer_id"], "forma_pago": "04",
                            "lines": [{"product_id": info["product_id"], "cantidad": "1"}]}).encode()
+        cpu_before = tree_cpu_seconds([p.pid for p in procs])
         start = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
             latencies = list(pool.map(lambda _: post_invoice(base, str(info["api_key"]), body), range(n)))
@@ -80,6 +116,7 @@ def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, 
                 break
             time.sleep(0.5)
         elapsed = time.perf_counter() - start
+        cpu = tree_cpu_seconds([p.pid for p in procs]) - cpu_before
     finally:
         for proc in procs:
             proc.terminate()
@@ -93,6 +130,8 @@ def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, 
     print(f"API accepted all in {accepted:.1f} s  (POST p50 {median(latencies):.0f} ms, p99 {pct(latencies, 99):.0f} ms)")
     print(f"final states: {counts}")
     print(f"end to end (first request → last emailed PDF): {elapsed:.1f} s = {n / elapsed:.1f} invoices/s")
+    print(f"server CPU (web + queue + workers): {cpu * 1000 / n:.1f} ms per invoice; "
+          f"{os.cpu_count()} cores at 100 % would allow {os.cpu_count() * n / cpu:.0f} invoices/s")
 
 
 def _pg_database() -> str:

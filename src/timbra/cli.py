@@ -70,6 +70,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, _raise_interrupt)
             web.wait()
         else:
+            # Embedded, the web and the workers share the cores: requests (a webhook's 2xx, an API
+            # answer) go first, background work (sealing, PDFs) takes the rest. The worker
+            # processes forked below inherit the lower priority; gunicorn, started above, keeps its.
+            os.nice(args.worker_nice)
             _run_consumer(workers=args.workers, worker_type=args.worker_type)
     except KeyboardInterrupt:
         pass
@@ -182,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-type", choices=["process", "thread"],
                    default=os.environ.get("TIMBRA_WORKER_TYPE", "process"))
     p.add_argument("--web-workers", type=int, default=int(os.environ.get("TIMBRA_WEB_WORKERS", "2")))
+    p.add_argument("--worker-nice", type=int, default=int(os.environ.get("TIMBRA_WORKER_NICE", "10")),
+                   help="prioridad más baja (nice) de los trabajadores embebidos frente a la web; 0 la iguala")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="consume la cola de trabajos")
     p.add_argument("--drain", action="store_true", help="termina cuando la cola queda vacía")

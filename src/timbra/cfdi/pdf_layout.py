@@ -10,13 +10,14 @@ show (ñ, á, é, ü, ¿, —) and replaces the rest instead of printing black b
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-import segno
+import zxingcpp
 from reportlab.lib.colors import Color, HexColor, black, white
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -220,27 +221,30 @@ def paginate(blocks: Sequence[Block], first_top: float, next_top: float, bottom:
 def draw_qr(c: Canvas, url: str, x: float, y: float, size: float) -> None:
     """The QR as vector rectangles, one per horizontal run of dark modules.
 
-    A fixed mask skips segno's evaluation of all eight masks (2.6 ms instead of 13-15 ms, see
-    reference/reliability.md §4.3); any mask is a valid QR. The rectangles go in as one fill path in
-    module units under a scale, which is several times cheaper than reportlab path objects.
-    """
-    matrix = segno.make_qr(url, error="m", mask=0, boost_error=False).matrix
-    n = len(matrix)
-    ops = []
-    for row_index, row in enumerate(matrix):
-        start = -1
-        for col, dark in enumerate((*row, 0)):
-            if dark and start < 0:
-                start = col
-            elif not dark and start >= 0:
-                ops.append(f"{start} {n - 1 - row_index} {col - start} 1 re")
-                start = -1
+    zxing-cpp encodes it in C++ (error correction M, best mask: ~0.2 ms, where the pure-Python
+    segno took 2.6 ms even with a fixed mask, reference/reliability.md §4.3). Its 1-pixel-per-module
+    bitmap is scanned row by row for dark runs, and the rectangles go in as one fill path in module
+    units under a scale, several times cheaper than reportlab path objects."""
+    bitmap = memoryview(
+        zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level="M").to_image(
+            scale=1, add_quiet_zones=False
+        )
+    )
+    n, modules = bitmap.shape[0], bitmap.tobytes()  # one byte per module: 0 dark, 255 light
+    ops = [
+        f"{run.start() - row * n} {n - 1 - row} {run.end() - run.start()} 1 re"
+        for row in range(n)
+        for run in _DARK_RUN.finditer(modules, row * n, row * n + n)
+    ]
     c.saveState()
     c.translate(x, y)
     c.scale(size / n, size / n)
     c.setFillColor(black)
     c.addLiteral(" ".join(ops) + " f")
     c.restoreState()
+
+
+_DARK_RUN = re.compile(rb"\x00+")
 
 
 def draw_lines(c: Canvas, lines: Sequence[str], x: float, y: float, leading: float, font: str, size: float,

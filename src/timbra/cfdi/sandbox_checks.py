@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import csv
 import functools
 import threading
@@ -45,6 +44,7 @@ from lxml import etree
 from satcfdi.catalogs import select as catalog_select
 
 from timbra.cfdi.pac import PacRejected
+from timbra.cfdi.sat_schema import CfdiSchema, without_addenda
 
 NS_CFDI = "http://www.sat.gob.mx/cfd/4"
 NS_TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
@@ -126,35 +126,19 @@ def parse_signed_xml(signed_xml: bytes) -> etree._Element:
 
 
 @functools.cache
-def _cfdi_schema() -> etree.XMLSchema:
+def _cfdi_schema() -> CfdiSchema:
     # Compiled once per process: satcfdi's own validation recompiles on every call (~300 ms).
-    wrapper = etree.Element("{http://www.w3.org/2001/XMLSchema}schema")
-    for namespace, relative in _SCHEMAS.items():
-        location = (_SCHEMA_ROOT / relative).as_uri()
-        etree.SubElement(
-            wrapper,
-            "{http://www.w3.org/2001/XMLSchema}import",
-            namespace=namespace,
-            schemaLocation=location,
-        )
-    document = etree.fromstring(etree.tostring(wrapper), base_url=(_SCHEMA_ROOT / "schema.xsd").as_uri())
-    return etree.XMLSchema(document)
+    return CfdiSchema(_SCHEMA_ROOT, _SCHEMAS)
 
 
 def validate_xsd(root: etree._Element) -> None:
     """Validate against the SAT's XSD (catalog enumerations included); failures are 301."""
-    addenda = root.find(f"{{{NS_CFDI}}}Addenda")
-    if addenda is not None:
-        # PACs do not validate the Addenda: it is free-form and outside the sello.
-        root = copy.deepcopy(root)
-        root.remove(root.find(f"{{{NS_CFDI}}}Addenda"))
     schema = _cfdi_schema()
     with _schema_lock:
-        if schema.validate(root):
-            return
-        error = schema.error_log[0]
-        detail = f"línea {error.line}: {error.message}"
-    raise PacRejected("301", f"XML mal formado: no cumple el esquema XSD del SAT ({detail}).")
+        violation = schema.validate(without_addenda(root, f"{{{NS_CFDI}}}Addenda"))
+    if violation is not None:
+        detail = f"línea {violation.line}: {violation.message}"
+        raise PacRejected("301", f"XML mal formado: no cumple el esquema XSD del SAT ({detail}).")
 
 
 # --- sello ------------------------------------------------------------------------------------------

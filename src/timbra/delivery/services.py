@@ -20,38 +20,69 @@ from django.template.loader import render_to_string
 from timbra import jobs
 from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
-from timbra.invoicing.documents import render_documents, store_pdf
+from timbra.invoicing.documents import render_documents, render_pdf_for, store_pdf
 from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import LostRace, move, record
 
 MAX_ATTEMPTS = 8
 
 
-def plan_deliveries(invoice: Invoice, *, as_of: datetime) -> None:
+# How long a delivery row created already claimed (by the worker that stamped the invoice and
+# sends right after) stays off-limits to other workers; the sweeper takes over after it.
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+def plan_deliveries(invoice: Invoice, *, as_of: datetime, claimed: bool = False) -> list[Delivery]:
     """Create the outbox rows for a just-stamped invoice, inside the transaction that won the
-    sealed → stamped compare-and-swap (so exactly once; the unique constraint backs it)."""
+    sealed → stamped compare-and-swap (so exactly once; the unique constraint backs it).
+
+    `claimed`: the caller sends right after the commit, so the rows are born with its first
+    attempt counted and leased to it (the claim `_send_email` would otherwise write on its own).
+    The returned rows still show 0 attempts: the caller's attempt is the one in flight."""
     recipients = [e for e in invoice.customer.emails if e] if invoice.send_email else []
-    Delivery.objects.create(
+    status = Delivery.PENDING if recipients else Delivery.SKIPPED
+    leased = claimed and status == Delivery.PENDING
+    delivery = Delivery.objects.create(
         invoice=invoice,
         channel="email",
         recipients=recipients,
-        status=Delivery.PENDING if recipients else Delivery.SKIPPED,
+        status=status,
+        attempts=1 if leased else 0,
         created_at=as_of,
-        next_attempt_at=as_of,
+        next_attempt_at=as_of + CLAIM_LEASE if leased else as_of,
     )
+    delivery.attempts, delivery.next_attempt_at = 0, as_of
+    return [delivery] if leased else []
 
 
 def deliver_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
-    """Render the PDF, send every pending channel, then mark the invoice delivered.
+    """Render the PDF, send every pending channel, then mark the invoice delivered."""
+    invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
+    return deliver(invoice, as_of=as_of)
+
+
+def deliver(invoice: Invoice, *, as_of: datetime, stamped_xml: bytes | None = None,
+            claimed: list[Delivery] | None = None) -> Invoice:
+    """`deliver_invoice` on a loaded invoice. The worker that just stamped it passes the stamped
+    bytes and the rows `plan_deliveries` created claimed for it (nothing to read back or claim).
 
     The PDF, the "sent" marks and the move to delivered commit together in one transaction
     (a burst on SQLite has one writer at a time, so fewer write transactions is throughput)."""
-    invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
     if invoice.status != InvoiceStatus.STAMPED:
         return invoice
-    pdf, xml, new_pdf = render_documents(invoice)
-    pending = list(Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING))
-    sent = [d for d in pending if _due(d, as_of) and _send_email(invoice, d, pdf, xml, as_of=as_of)]
+    ours = {d.pk for d in claimed or []}
+    try:
+        if claimed is not None and stamped_xml is not None:
+            pdf, xml, new_pdf, pending = render_pdf_for(invoice, stamped_xml), stamped_xml, True, claimed
+        else:
+            pdf, xml, new_pdf = render_documents(invoice)
+            pending = list(Delivery.objects.filter(invoice=invoice, status=Delivery.PENDING))
+        sent = [d for d in pending if (d.pk in ours or _due(d, as_of))
+                and _send_email(invoice, d, pdf, xml, as_of=as_of, claimed=d.pk in ours)]
+    except Exception:
+        # Give up our lease so the retry job does not wait for it to run out.
+        Delivery.objects.filter(pk__in=ours, status=Delivery.PENDING).update(next_attempt_at=as_of)
+        raise
     with transaction.atomic():
         if new_pdf:
             store_pdf(invoice, pdf)
@@ -59,13 +90,10 @@ def deliver_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
             Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.SENT, sent_at=as_of, last_error="")
             record(invoice, "email_sent", as_of=as_of, message=f"Correo enviado a {', '.join(delivery.recipients)}.")
         if len(sent) == len(pending):
-            try:
-                with transaction.atomic():
-                    move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered",
-                         message=_delivered_message(sent))
+            try:  # no savepoint needed: a lost compare-and-swap raises before writing anything
+                move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered", message=_delivered_message(sent))
             except LostRace:
-                pass  # another worker finished it; the sent marks above still count
-    invoice.refresh_from_db(fields=["status", "status_changed_at"])
+                invoice.refresh_from_db(fields=["status", "status_changed_at"])
     return invoice
 
 
@@ -79,13 +107,14 @@ def _delivered_message(sent: list[Delivery]) -> str:
     return "PDF generado; no se envió correo (sin destinatarios o envío desactivado)."
 
 
-def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, xml: bytes, *, as_of: datetime) -> bool:
+def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, xml: bytes, *, as_of: datetime,
+                claimed: bool = False) -> bool:
     """Send one email; True when the SMTP server (or outbox) accepted it."""
-    # Claim the row: only one worker moves attempts from n to n+1, the loser skips.
-    claimed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.PENDING, attempts=delivery.attempts).update(
-        attempts=F("attempts") + 1
-    )
-    if not claimed:
+    # Claim the row (unless it was born claimed by us): only one worker moves attempts from n
+    # to n+1, the loser skips.
+    if not claimed and not Delivery.objects.filter(
+        pk=delivery.pk, status=Delivery.PENDING, attempts=delivery.attempts
+    ).update(attempts=F("attempts") + 1):
         return False
     try:
         build_email(invoice, delivery.recipients, pdf, xml).send()

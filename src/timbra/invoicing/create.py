@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model, QuerySet
 
 from timbra import jobs
 from timbra.catalog.models import Product
 from timbra.customers.models import Customer
+from timbra.delivery.models import Delivery
 from timbra.domain import tax_presets, taxes
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.drafts import draft_from_rows
 from timbra.invoicing.errors import InvoicingError, NotFound
 from timbra.invoicing.inputs import InvoiceInput, LineInput
-from timbra.invoicing.models import Invoice, InvoiceDocument, InvoiceLine
+from timbra.invoicing.models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine
 from timbra.invoicing.transitions import record
 from timbra.orgs.models import Org, Series
 
@@ -96,8 +99,28 @@ def _insert(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime, acto
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)
     InvoiceDocument.objects.create(invoice=invoice)
-    record(invoice, "created", as_of=as_of, actor=actor, to_status=InvoiceStatus.DRAFT,
-           message=f"Factura {invoice.serie_folio} creada por {actor}.")
+    created = record(invoice, "created", as_of=as_of, actor=actor, to_status=InvoiceStatus.DRAFT,
+                     message=f"Factura {invoice.serie_folio} creada por {actor}.")
+    # What prefetch_related("lines", "deliveries", "events") would read back right now, so the
+    # caller can answer with the whole invoice without querying it again.
+    invoice._prefetched_objects_cache = {
+        "lines": _as_prefetched(InvoiceLine, lines),
+        "deliveries": _as_prefetched(Delivery, []),
+        "events": _as_prefetched(InvoiceEvent, [created]),
+    }
+
+
+def loaded_in_full(invoice: Invoice) -> bool:
+    """True for an invoice this process just created: its lines, deliveries and events are in
+    memory exactly as a prefetch would read them."""
+    return bool(getattr(invoice, "_prefetched_objects_cache", None))
+
+
+def _as_prefetched(model: type[Model], rows: list[Any]) -> QuerySet[Any]:
+    queryset = model._default_manager.all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
 
 
 def _payment_terms(request: InvoiceInput) -> tuple[str, str]:

@@ -28,13 +28,17 @@ def render_documents(invoice: Invoice) -> tuple[bytes, bytes, bool]:
     xml = bytes(doc.stamped_xml)
     if doc.pdf:
         return bytes(doc.pdf), xml, False
-    pdf = render_pdf(
-        xml,
+    return render_pdf_for(invoice, xml), xml, True
+
+
+def render_pdf_for(invoice: Invoice, stamped_xml: bytes) -> bytes:
+    """Render (not store) the PDF of `invoice` from its stamped XML."""
+    return render_pdf(
+        stamped_xml,
         branding=branding_for(invoice),
         descriptions=catalogs.describe,
         sandbox=invoice.pac == "sandbox",
     )
-    return pdf, xml, True
 
 
 def store_pdf(invoice: Invoice, pdf: bytes) -> None:

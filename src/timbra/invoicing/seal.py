@@ -39,12 +39,27 @@ class SealedDocument:
 def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
     """Seal a draft, or hold it with the reasons a PAC would reject it. No-op unless draft."""
     invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
+    return seal(invoice, as_of=as_of).invoice
+
+
+@dataclass(frozen=True)
+class SealOutcome:
+    invoice: Invoice
+    xml: bytes | None = None  # the bytes this call sealed (None: held, or another worker sealed it)
+
+
+def seal(invoice: Invoice, *, as_of: datetime, stamp_next: bool = False) -> SealOutcome:
+    """`seal_invoice` on an invoice already loaded with its org and customer.
+
+    `stamp_next`: the caller stamps right after, so the seal's transaction also counts that
+    stamp attempt (one write transaction less per invoice; a crash before the PAC call only
+    makes the next run ask the PAC to recover first, which finds nothing and stamps)."""
     if invoice.status != InvoiceStatus.DRAFT:
-        return invoice
+        return SealOutcome(invoice)
     try:
         csd = csds.active_csd(invoice.org, as_of=as_of)
     except csds.NoUsableCsd as exc:
-        return hold_invoice(invoice, [Problem(exc.code, "csd", exc.message)], as_of=as_of)
+        return SealOutcome(hold_invoice(invoice, [Problem(exc.code, "csd", exc.message)], as_of=as_of))
     if invoice.tipo_de_comprobante == PAGO:
         # A REP has no lines: it restates a recorded payment and the stamped invoices it pays
         # (issue 4), so receivables builds it with cfdi.build_pago. Same persist/stamp/deliver
@@ -55,7 +70,7 @@ def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
     else:
         sealed = _seal_ingreso(invoice, csd, as_of=as_of)
     if not isinstance(sealed, SealedDocument):
-        return hold_invoice(invoice, sealed, as_of=as_of)
+        return SealOutcome(hold_invoice(invoice, sealed, as_of=as_of))
     try:
         with transaction.atomic():
             move(
@@ -69,7 +84,7 @@ def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
                 fecha=sealed.fecha.isoformat(),
                 no_certificado=csd.no_certificado,
                 receptor=sealed.receptor,
-                stamp_attempts=0,
+                stamp_attempts=1 if stamp_next else 0,
                 next_attempt_at=as_of,
                 last_error="",
                 hold_code="",
@@ -79,7 +94,8 @@ def seal_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
     except LostRace:
         # Another worker sealed it first; its bytes are the ones that count.
         invoice.refresh_from_db()
-    return invoice
+        return SealOutcome(invoice)
+    return SealOutcome(invoice, sealed.xml)
 
 
 def _seal_ingreso(invoice: Invoice, csd: Csd, *, as_of: datetime) -> SealedDocument | list[Problem]:

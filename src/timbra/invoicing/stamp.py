@@ -8,6 +8,7 @@ the PAC to recover; the invoice is never re-signed while an attempt's outcome is
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.db.models import F
 
 from timbra import jobs
 from timbra.cfdi.pac import Pac, PacOutcomeUnknown, PacRejected, PacUnavailable, StampResult
+from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.domain.taxpayer import Problem
 from timbra.invoicing import pacs
@@ -29,24 +31,45 @@ MAX_BACKOFF = timedelta(minutes=30)
 
 def stamp_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
     """Stamp a sealed invoice. No-op unless sealed; safe to run twice or concurrently."""
-    invoice = Invoice.objects.select_related("org", "customer").get(pk=invoice_id)
+    return stamp(Invoice.objects.select_related("org", "customer").get(pk=invoice_id), as_of=as_of).invoice
+
+
+@dataclass(frozen=True)
+class StampOutcome:
+    """The invoice after a stamp attempt and, for the worker that won the sealed → stamped
+    swap, what it knows without reading it back: the stamped bytes and the delivery rows it
+    created already claimed (delivery.services.plan_deliveries)."""
+
+    invoice: Invoice
+    stamped_xml: bytes | None = None
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+def stamp(invoice: Invoice, *, as_of: datetime, sealed_xml: bytes | None = None,
+          attempt_counted: bool = False) -> StampOutcome:
+    """`stamp_invoice` on a loaded invoice. `sealed_xml`: the bytes the caller just sealed (saves
+    reading them back); `attempt_counted`: the seal's transaction already counted this attempt."""
     if invoice.status != InvoiceStatus.SEALED:
-        return invoice
+        return StampOutcome(invoice)
     try:
         pac = pacs.pac_for(invoice.livemode)
     except pacs.NoLivePac as exc:
-        return hold_invoice(invoice, [Problem(exc.code, "pac", exc.message)], as_of=as_of)
-    sealed_xml = bytes(InvoiceDocument.objects.values_list("sealed_xml", flat=True).get(invoice=invoice))
-    earlier_attempts = invoice.stamp_attempts
-    # Count the attempt before calling out, so a crash mid-call still leaves a trace
-    # and the next run knows to ask the PAC for an existing stamp first.
-    Invoice.objects.filter(pk=invoice.pk).update(stamp_attempts=F("stamp_attempts") + 1)
+        return StampOutcome(hold_invoice(invoice, [Problem(exc.code, "pac", exc.message)], as_of=as_of))
+    if sealed_xml is None:
+        sealed_xml = bytes(InvoiceDocument.objects.values_list("sealed_xml", flat=True).get(invoice=invoice))
+    if attempt_counted:
+        earlier_attempts = invoice.stamp_attempts - 1
+    else:
+        earlier_attempts = invoice.stamp_attempts
+        # Count the attempt before calling out, so a crash mid-call still leaves a trace
+        # and the next run knows to ask the PAC for an existing stamp first.
+        Invoice.objects.filter(pk=invoice.pk).update(stamp_attempts=F("stamp_attempts") + 1)
     try:
         result = _stamp_or_recover(pac, sealed_xml, earlier_attempts=earlier_attempts)
     except PacRejected as exc:
-        return _rejected(invoice, pac, sealed_xml, exc, as_of=as_of)
+        return StampOutcome(_rejected(invoice, pac, sealed_xml, exc, as_of=as_of))
     except (PacUnavailable, PacOutcomeUnknown) as exc:
-        return _retry_later(invoice, exc, attempts=earlier_attempts + 1, as_of=as_of)
+        return StampOutcome(_retry_later(invoice, exc, attempts=earlier_attempts + 1, as_of=as_of))
     return record_stamp(invoice, result, pac_name=pac.name, as_of=as_of)
 
 
@@ -58,8 +81,8 @@ def _stamp_or_recover(pac: Pac, sealed_xml: bytes, *, earlier_attempts: int) -> 
     return pac.stamp(sealed_xml)
 
 
-def record_stamp(invoice: Invoice, result: StampResult, *, pac_name: str, as_of: datetime) -> Invoice:
-    """Store the UUID and stamped XML, and queue delivery, in one transaction."""
+def record_stamp(invoice: Invoice, result: StampResult, *, pac_name: str, as_of: datetime) -> StampOutcome:
+    """Store the UUID and stamped XML, and plan delivery, in one transaction."""
     from timbra.delivery.services import plan_deliveries
 
     try:
@@ -79,10 +102,11 @@ def record_stamp(invoice: Invoice, result: StampResult, *, pac_name: str, as_of:
                 last_error="",
             )
             InvoiceDocument.objects.filter(invoice=invoice).update(stamped_xml=result.stamped_xml)
-            plan_deliveries(invoice, as_of=as_of)
+            deliveries = plan_deliveries(invoice, as_of=as_of, claimed=True)
     except LostRace:
         invoice.refresh_from_db()
-    return invoice
+        return StampOutcome(invoice)
+    return StampOutcome(invoice, result.stamped_xml, deliveries)
 
 
 def _rejected(invoice: Invoice, pac: Pac, sealed_xml: bytes, exc: PacRejected, *, as_of: datetime) -> Invoice:

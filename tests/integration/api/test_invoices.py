@@ -55,6 +55,21 @@ def test_creating_an_invoice_answers_202_with_the_draft_and_money_as_strings(api
     assert floats_in(body) == []
 
 
+def test_the_creation_answer_is_exactly_what_reading_the_invoice_back_shows(api, customer, product):
+    # given a request with decimals in every form the API accepts
+    response = api.post("/invoices", {
+        "customer_id": customer.pk, "metodo_pago": "PUE", "forma_pago": "03", "moneda": "usd",
+        "tipo_cambio": "17.25", "lines": [
+            {"product_id": product.pk, "cantidad": "2.5", "descuento": "10"},
+            {"descripcion": "Soporte", "clave_prod_serv": "81112101", "clave_unidad": "E48", "cantidad": 3,
+             "unit_price": "33.333333", "taxes": ["IVA16", "RET_ISR_10"]},
+        ],
+    })
+    assert response.status_code == 202, response.content
+    # then the 202 body (answered from memory, no read-back) equals a later GET, field for field
+    assert api.get(f"/invoices/{response.json()['id']}").json() == response.json()
+
+
 @pytest.mark.parametrize("price", ["1158.84", 1158.84])
 def test_explicit_lines_with_tax_included_prices_are_exact(api, customer, price):
     # when

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 
 from tests.concurrency import race
 from tests.factories import NOW, make_customer, make_invoice, make_org, make_product
@@ -35,6 +36,24 @@ def test_two_workers_processing_one_invoice_produce_one_seal_and_one_uuid(frozen
     assert SandboxStamp.objects.count() == 1
     assert invoice.events.filter(kind="sealed").count() == 1
     assert invoice.events.filter(kind="stamped").count() == 1
+
+
+def test_racing_workers_send_the_invoice_email_once(frozen, monkeypatch):
+    # given a draft whose job has not run
+    org = make_org()
+    with monkeypatch.context() as patch:
+        patch.setattr(jobs, "enqueue", lambda *a, **k: None)
+        invoice = make_invoice(org, make_customer(org, emails=["pagos@example.com"]), product=make_product(org))
+    mail.outbox.clear()
+    # when four workers take it at once (the stamp's winner sends under the claim its rows were born with)
+    errors = _race(lambda: process_invoice(invoice.pk, as_of=NOW), n=4)
+    # then one email, one "sent" mark, delivered
+    assert errors == []
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.DELIVERED
+    assert len(mail.outbox) == 1
+    assert invoice.events.filter(kind="email_sent").count() == 1
+    assert invoice.deliveries.get().attempts == 1
 
 
 def test_a_stale_writer_loses_the_compare_and_swap(frozen, monkeypatch):

@@ -46,12 +46,13 @@ def test_a_sealed_invoice_waiting_for_the_pac_is_retried_only_when_due(org, cust
 
 
 def test_a_stamped_invoice_whose_delivery_was_lost_is_delivered_by_the_sweeper(org, customer, product, monkeypatch):
-    from timbra.invoicing import process as process_module
+    from timbra.delivery import services as delivery_services
 
     monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)
     invoice = make_invoice(org, customer, product=product)
     with monkeypatch.context() as patch:
-        patch.setattr(process_module, "deliver_invoice", lambda *a, **k: (_ for _ in ()).throw(OSError("crash")))
+        # the PDF renderer fails right after the stamp (the worker gives back its delivery lease)
+        patch.setattr(delivery_services, "render_pdf_for", lambda *a, **k: (_ for _ in ()).throw(OSError("crash")))
         stamped = process_invoice(invoice.pk, as_of=invoice.created_at)
     assert stamped.status == InvoiceStatus.STAMPED
     monkeypatch.undo()

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
-import segno
+import zxingcpp
+from PIL import Image
 from pypdf import PdfReader
 from satcfdi.cfdi import CFDI
 from satcfdi.create.cfd import cfdi40
@@ -99,21 +100,26 @@ def test_an_ampersand_in_an_rfc_is_percent_encoded_in_the_url(make_cfdi: Callabl
     assert "&rr=H%26E951128469&tt=" in url
 
 
-def test_the_qr_drawn_is_the_qr_of_the_verification_url(basic_xml: bytes) -> None:
-    # given the rendered page and the QR segno makes for the URL
+def test_the_qr_drawn_decodes_to_the_verification_url(basic_xml: bytes) -> None:
+    # given the rendered page
     pdf = render_pdf(basic_xml)
     content = PdfReader(io.BytesIO(pdf)).pages[0].get_contents().get_data().decode("latin-1")
-    expected = segno.make_qr(
-        verification_url(parse_cfdi(basic_xml)), error="m", mask=0, boost_error=False
-    ).matrix
-    n = len(expected)
-    # when the module rectangles are read back from the content stream
-    drawn = [[0] * n for _ in range(n)]
-    for x, y, width in re.findall(r"(?<![\d.])(\d+) (\d+) (\d+) 1 re", content):
-        for col in range(int(x), int(x) + int(width)):
-            drawn[n - 1 - int(y)][col] = 1
-    # then every dark module is where the QR has it
-    assert drawn == [list(row) for row in expected]
+    runs = [tuple(map(int, r)) for r in re.findall(r"(?<![\d.])(\d+) (\d+) (\d+) 1 re", content)]
+    n = max(y for _, y, _ in runs) + 1
+    # when the module rectangles are read back from the content stream and rasterised
+    # (4 px per module, a 4-module quiet zone) like a phone camera would see them
+    scale, quiet = 4, 4
+    side = (n + 2 * quiet) * scale
+    image = Image.new("L", (side, side), 255)
+    for x, y, width in runs:
+        row = n - 1 - y
+        image.paste(0, ((x + quiet) * scale, (row + quiet) * scale,
+                        (x + width + quiet) * scale, (row + 1 + quiet) * scale))
+    decoded = zxingcpp.read_barcode(image)
+    # then it is a QR with error correction M holding exactly the verification URL
+    assert decoded is not None and decoded.format == zxingcpp.BarcodeFormat.QRCode
+    assert decoded.text == verification_url(parse_cfdi(basic_xml))
+    assert decoded.ec_level == "M"
 
 
 def test_discounts_withholdings_foreign_currency_and_related_cfdis_are_printed(make_cfdi) -> None:

@@ -20,7 +20,7 @@ from timbra.api.pagination import Page, PageParams, paginate
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.invoices import InvoiceFilters, InvoiceIn, InvoiceOut, InvoiceSummary
 from timbra.invoicing.actions import discard_invoice, retry_invoice
-from timbra.invoicing.create import create_invoice
+from timbra.invoicing.create import create_invoice, loaded_in_full
 from timbra.invoicing.documents import ensure_pdf
 from timbra.invoicing.errors import NotFound
 from timbra.invoicing.models import Invoice, InvoiceDocument
@@ -62,6 +62,8 @@ def create(request: HttpRequest, payload: InvoiceIn) -> tuple[int, InvoiceOut]:
         request_input = replace(request_input, source="api", source_id=f"{mode}:{key}")
     invoice = create_invoice(who.org, request_input, livemode=who.livemode, as_of=timezone.now(),
                              actor=who.actor)
+    if loaded_in_full(invoice):  # just created: answer from memory, no read-back
+        return 202, InvoiceOut.from_orm(invoice)
     return 202, detail(who, invoice.pk)
 
 
