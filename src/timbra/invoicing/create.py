@@ -24,14 +24,17 @@ from timbra.orgs.models import Org, Series
 
 
 def create_invoice(
-    org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime, actor: str = "api"
+    org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime, actor: str = "api",
+    expect_new: bool = False,
 ) -> Invoice:
     """Create a draft invoice and queue it for sealing, stamping and delivery.
 
     At most one invoice per business fact: when `request.source`/`source_id` are set and an
     invoice already exists for them, that invoice is returned (the unique constraint, not a
-    check-before-insert, is the guarantee)."""
-    if request.source:
+    check-before-insert, is the guarantee). `expect_new`: skip the up-front lookup (the
+    caller just claimed the business key, e.g. a fresh Idempotency-Key); a duplicate still
+    collapses on the constraint."""
+    if request.source and not expect_new:
         existing = _existing_for_source(org, request)
         if existing is not None:
             return existing

@@ -60,8 +60,10 @@ def create(request: HttpRequest, payload: InvoiceIn) -> tuple[int, InvoiceOut]:
         # after a crash between creating and recording the response finds the same invoice.
         mode = "live" if who.livemode else "test"
         request_input = replace(request_input, source="api", source_id=f"{mode}:{key}")
+    # The key was just claimed (idempotency.run), so an invoice for it is not expected; after a
+    # crash mid-request the unique business key still returns the one created then.
     invoice = create_invoice(who.org, request_input, livemode=who.livemode, as_of=timezone.now(),
-                             actor=who.actor)
+                             actor=who.actor, expect_new=bool(key))
     if loaded_in_full(invoice):  # just created: answer from memory, no read-back
         return 202, InvoiceOut.from_orm(invoice)
     return 202, detail(who, invoice.pk)
