@@ -117,12 +117,14 @@ def database_counts(env: dict[str, str]) -> dict[str, object]:
     return json.loads(timbra(env, "manage", "shell", "-c", code).stdout.strip().splitlines()[-1])
 
 
-def pipeline_latency(env: dict[str, str]) -> dict[str, list[float]]:
-    """Per event: received → stamped and received → emailed, in seconds."""
+def pipeline_latency(env: dict[str, str], *, skip_prefix: str = "") -> dict[str, list[float]]:
+    """Per event: received → stamped and received → emailed, in seconds (events whose id starts
+    with `skip_prefix`, e.g. the warm-up's, left out)."""
+    skip = f".exclude(event_id__startswith={skip_prefix!r})" if skip_prefix else ""
     code = (
         "import json\n"
         "from timbra.payments.models import WebhookEvent\n"
-        "rows = WebhookEvent.objects.filter(invoice__isnull=False).values_list(\n"
+        f"rows = WebhookEvent.objects.filter(invoice__isnull=False){skip}.values_list(\n"
         "  'received_at', 'invoice__stamped_at', 'invoice__deliveries__sent_at')\n"
         "print(json.dumps({'stamped': [(s - r).total_seconds() for r, s, _ in rows if s],\n"
         "  'emailed': [(e - r).total_seconds() for r, _, e in rows if e]}))"

@@ -1,4 +1,5 @@
-"""`timbra` command: init, serve, worker, createkey, simulate (and `manage` for Django commands)."""
+"""`timbra` command: init, serve, worker, createkey, simulate, import, reconcile (and `manage` for Django
+commands)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import signal
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 
 def _setup() -> None:
@@ -156,6 +158,30 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """`timbra import payments FILE.csv`: invoice sales paid outside a connected gateway."""
+    _setup()
+    from timbra.payments.import_command import run
+
+    return run(args.file, org_id=args.org, livemode=args.live, report_path=args.report)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Ask each connected gateway for recent events now (what the hourly job does)."""
+    _setup()
+    from django.utils import timezone
+
+    from timbra.payments.services.reconcile import reconcilable, reconcile_connection
+
+    failed = 0
+    for connection in reconcilable(args.org):
+        report = reconcile_connection(connection, as_of=timezone.now())
+        failed += bool(report.error)
+        print(f"{connection.provider} (org {connection.org_id}, conexión {connection.pk}): "
+              f"{report.seen} revisados, {report.recovered} recuperados" + (f"; {report.error}" if report.error else ""))
+    return 1 if failed else 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -207,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="salida JSON")
     p.add_argument("--org", type=int, help="solo esta organización")
     p.set_defaults(func=cmd_simulate)
+    p = sub.add_parser("import", help="importa pagos de un CSV y los factura (columnas: ver la ayuda)")
+    p.add_argument("what", choices=["payments"], help="qué importar")
+    p.add_argument("file", type=Path, help="archivo CSV (columnas en timbra/payments/services/import_csv.py)")
+    p.add_argument("--org", type=int, help="organización (obligatoria si hay varias)")
+    p.add_argument("--live", action="store_true", help="modo producción (por omisión, pruebas)")
+    p.add_argument("--report", type=Path, help="escribe el resultado de cada fila en este CSV")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("reconcile", help="pide a cada pasarela conectada sus eventos recientes y procesa los perdidos")
+    p.add_argument("--org", type=int, help="solo esta organización")
+    p.set_defaults(func=cmd_reconcile)
     p = sub.add_parser("manage", help="comandos de Django (migrate, createsuperuser, …)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "timbra.schedules",
     "timbra.receivables",
     "timbra.notices",
+    "timbra.portal",
     "timbra.dashboard",
 ]
 

@@ -16,7 +16,18 @@ from ninja import NinjaAPI, Router
 
 from timbra.api import errors
 from timbra.api.parser import DecimalJSONParser
-from timbra.api.routers import api_keys, customers, invoices, org, products, receivables, sandbox, schedules
+from timbra.api.routers import (
+    api_keys,
+    customers,
+    gateways,
+    invoices,
+    org,
+    products,
+    receivables,
+    rules,
+    sandbox,
+    schedules,
+)
 
 DESCRIPTION = """
 API de facturación electrónica CFDI 4.0 de Timbra.
@@ -63,7 +74,7 @@ def _document_idempotency(router: Router) -> None:
                 operation.openapi_extra = extra
 
 
-for module in (customers, products, invoices, api_keys, org, sandbox, schedules, receivables):
+for module in (customers, products, invoices, api_keys, org, sandbox, schedules, receivables, gateways, rules):
     _document_idempotency(module.router)
     api.add_router("", module.router)
 

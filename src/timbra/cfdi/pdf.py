@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from reportlab.lib.utils import ImageReader
 
 from timbra.cfdi import pdf_document
+from timbra.cfdi.pdf_pagos import Pagos, parse_pagos
 from timbra.cfdi.sandbox_pac import SANDBOX_LEYENDA
 from timbra.cfdi.xml import CFDI_NS, TFD_TAG, UnsafeXml, parse_xml
 
@@ -137,6 +138,7 @@ class Invoice:
     relacionados: tuple[Relacionados, ...]
     informacion_global: dict[str, str]
     timbre: Timbre | None
+    pagos: Pagos | None = None  # the Complemento de Pago 2.0 of a CFDI tipo P (pdf_pagos)
     serie: str = ""
     folio: str = ""
     fecha: str = ""
@@ -346,6 +348,7 @@ def _invoice(root: etree._Element) -> Invoice:
         traslados=_taxes(impuestos, "Traslados/{q}Traslado", retencion=False),
         retenciones=_taxes(impuestos, "Retenciones/{q}Retencion", retencion=True),
         timbre=_timbre(root.find(f"{_Q}Complemento/{TFD_TAG}")),
+        pagos=parse_pagos(root),
     )
 
 

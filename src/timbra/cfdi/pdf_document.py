@@ -53,6 +53,7 @@ from timbra.cfdi.pdf_layout import (
     wrap,
     wrap_mono,
 )
+from timbra.cfdi.pdf_pagos import pagos_blocks
 from timbra.cfdi.sandbox_pac import SANDBOX_LEYENDA as SANDBOX_LEGEND
 
 if TYPE_CHECKING:
@@ -356,6 +357,7 @@ def body_blocks(inv: Invoice, describe: Describe, theme: Theme, qr_url: str | No
         blocks += concepto_blocks(con, describe)
     blocks.append(Block(GAP, lambda c, top: None))
     blocks.append(totals_block(inv, theme))
+    blocks += pagos_blocks(inv.pagos, describe, theme) if inv.pagos else []
     seal = seal_block(inv, theme, qr_url)
     return [*blocks, seal] if seal else blocks
 

@@ -150,6 +150,8 @@ def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes)
     if invoice.tipo_de_comprobante == "P":
         kind, template = "Comprobante de pago", "rep_email"
         context["payment"] = getattr(invoice, "received_payment", None)
+    elif invoice.tipo_de_comprobante == "E":  # Egreso: a nota de crédito (refunds, issue 3)
+        kind, template = "Nota de crédito", "credit_note_email"
     message = EmailMultiAlternatives(
         subject=f"{kind} {invoice.serie_folio} de {invoice.org.nombre} — folio fiscal {invoice.uuid}",
         body=render_to_string(f"delivery/{template}.txt", context),

@@ -56,6 +56,12 @@ class Invoice(models.Model):
     stamped_at = models.DateTimeField(null=True, blank=True)
     pac = models.CharField(max_length=30, blank=True, default="")
 
+    # A request to cancel the stamped CFDI at the SAT (e.g. its Stripe invoice was voided):
+    # a person or the cancellation workflow acts on it; c_Motivo "02" = errors, no relation.
+    cancellation_requested_at = models.DateTimeField(null=True, blank=True)
+    cancellation_motive = models.CharField(max_length=2, blank=True, default="")
+    cancellation_reason = models.TextField(blank=True, default="")  # Spanish
+
     stamp_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")

@@ -10,6 +10,7 @@ from timbra.invoicing.models import Invoice
 from timbra.orgs.models import Org
 
 FAILING_AFTER_ATTEMPTS = 3
+ISSUED = (InvoiceStatus.STAMPED, InvoiceStatus.DELIVERED)
 
 
 def invoices_for(org: Org, *, livemode: bool) -> QuerySet[Invoice]:
@@ -17,11 +18,13 @@ def invoices_for(org: Org, *, livemode: bool) -> QuerySet[Invoice]:
 
 
 def needs_attention(org: Org, *, livemode: bool) -> QuerySet[Invoice]:
-    """Held invoices, stamping that keeps failing, and emails that could not be delivered."""
+    """Held invoices, stamping that keeps failing, emails that could not be delivered, and
+    issued CFDIs flagged for cancellation (e.g. their Stripe invoice was voided)."""
     return invoices_for(org, livemode=livemode).filter(
         Q(status=InvoiceStatus.HELD)
         | Q(status=InvoiceStatus.SEALED, stamp_attempts__gte=FAILING_AFTER_ATTEMPTS)
         | Q(deliveries__status=Delivery.FAILED)
+        | Q(cancellation_requested_at__isnull=False, status__in=(InvoiceStatus.SEALED, *ISSUED))
     ).distinct()
 
 

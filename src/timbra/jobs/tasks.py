@@ -40,12 +40,25 @@ def process_payment_event_job(event_id: int) -> None:
 def sweep_job() -> None:
     """Every minute: re-enqueue work whose job was lost (invoices and gateway events)."""
     from timbra.invoicing.sweep import sweep_stuck_work
+    from timbra.payments.services.refunds import requeue_ready_refunds
     from timbra.payments.services.sweep_events import requeue_stuck_events
 
     counts = sweep_stuck_work(as_of=timezone.now())
     counts["webhook_events"] = requeue_stuck_events(as_of=timezone.now())
+    counts["refunds"] = requeue_ready_refunds(as_of=timezone.now())  # their CFDI got stamped
     if any(counts.values()):
         log.info("sweeper re-enqueued %s", counts)
+
+
+@db_periodic_task(crontab(minute="40"), name="payments.reconcile")
+def reconcile_gateways_job() -> None:
+    """Every hour: ask each connected gateway for recent events and store the ones whose
+    webhook never arrived (they are processed like any other)."""
+    from timbra.payments.services.reconcile import reconcile_all
+
+    reports = reconcile_all(as_of=timezone.now())
+    if any(r.recovered or r.error for r in reports.values()):
+        log.info("reconciler: %s", reports)
 
 
 @db_task(retries=3, retry_delay=30, name="schedules.issue")
@@ -108,6 +121,7 @@ REGISTRY: dict[str, Any] = {
     "delivery.send": deliver_invoice_job,
     "payments.process_event": process_payment_event_job,
     "invoicing.sweep": sweep_job,
+    "payments.reconcile": reconcile_gateways_job,
     "orgs.csd_expiry": csd_expiry_job,
     "schedules.issue": issue_schedule_job,
     "schedules.issue_due": issue_due_job,

@@ -2,8 +2,8 @@
 
 Customer notices (preview, announcement) carry the coming invoice's amounts, its period and
 date, the PDF preview, and the fiscal data it will be stamped with. The customer portal comes
-in a later issue: until then the email links to `TIMBRA_PORTAL_URL` when it is configured and
-says plainly to reply to the email if the fiscal data changed.
+in a later issue: until then the email links to Timbra's signed read-only fiscal data page
+(timbra.portal; or to `TIMBRA_PORTAL_URL` when configured) and says plainly how to correct it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from timbra.domain.schedule_dates import Occurrence
 from timbra.notices.models import NoticeLog
 from timbra.notices.preview_document import PreviewDocument, build_preview
 from timbra.orgs.models import Org
+from timbra.portal.links import fiscal_data_url
 from timbra.schedules import selectors
 from timbra.schedules.calendar import calendar_of
 from timbra.schedules.models import Schedule
@@ -63,7 +64,7 @@ def compose_customer_notice(row: NoticeLog, *, as_of: datetime) -> Composed:
     if preview.error_code:
         return Composed(skip=f"No se puede calcular la factura: {preview.error_message}")
     document, note = _document(schedule, occurrence, as_of=as_of)
-    message = _customer_email(row.kind, schedule, preview, document, recipients)
+    message = _customer_email(row.kind, schedule, preview, document, recipients, as_of=as_of)
     return Composed(message=message, recipients=recipients, note=note)
 
 
@@ -88,22 +89,24 @@ def _document(schedule: Schedule, occurrence: Occurrence, *, as_of: datetime) ->
         return None, f"Se envió sin PDF: {getattr(exc, 'message', exc)}"
 
 
-def portal_url(schedule: Schedule) -> str:
-    """Where the customer checks its fiscal data: the portal when configured, else nothing
-    (the email then asks them to reply)."""
+def portal_url(schedule: Schedule, *, as_of: datetime) -> str:
+    """Where the customer checks its fiscal data: an external portal when TIMBRA_PORTAL_URL is
+    configured, else Timbra's own signed, expiring read-only page (timbra.portal)."""
     pattern = str(getattr(settings, "TIMBRA_PORTAL_URL", "") or "")
-    return pattern.format(customer_id=schedule.customer_id, org_id=schedule.org_id) if pattern else ""
+    if pattern:
+        return pattern.format(customer_id=schedule.customer_id, org_id=schedule.org_id)
+    return fiscal_data_url(schedule.customer, as_of=as_of)
 
 
 def _customer_email(kind: str, schedule: Schedule, preview: PreviewInvoice, document: PreviewDocument | None,
-                    recipients: list[str]) -> EmailMultiAlternatives:
+                    recipients: list[str], *, as_of: datetime) -> EmailMultiAlternatives:
     org, customer = schedule.org, schedule.customer
     announcement = kind == NoticeLog.ANNOUNCEMENT
     context = {
         "org": org, "customer": customer, "preview": preview, "schedule": schedule,
         "announcement": announcement, "due_date": long_date(preview.local_date),
         "frequency": Frequency.parse(schedule.frequency).label, "uso_cfdi": schedule.uso_cfdi or customer.uso_cfdi,
-        "portal_url": portal_url(schedule), "has_pdf": document is not None,
+        "portal_url": portal_url(schedule, as_of=as_of), "has_pdf": document is not None,
     }
     if announcement:
         subject = f"{org.nombre} programó tu facturación: primera factura el {preview.local_date:%d/%m/%Y}"

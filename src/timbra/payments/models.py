@@ -43,6 +43,10 @@ class GatewayConnection(models.Model):
     last_event_at = models.DateTimeField(null=True, blank=True)
     rejected_signatures = models.PositiveIntegerField(default=0)
     last_rejected_at = models.DateTimeField(null=True, blank=True)
+    # The reconciler's watermark (services/reconcile.py): the next run asks the gateway for
+    # what happened since this moment (minus an overlap), and what it found last time.
+    last_reconciled_at = models.DateTimeField(null=True, blank=True)
+    last_reconcile_report = models.JSONField(default=dict, blank=True)  # {"seen", "recovered", "error"}
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -120,11 +124,15 @@ class Payment(models.Model):
     INVOICED = "invoiced"
     AWAITING_FISCAL_DATA = "awaiting_fiscal_data"
     FAILED = "failed"
+    APPLIED = "applied"  # paid an open PPD invoice: recorded as its payment (a REP), not a new Ingreso
+    NOT_INVOICED = "not_invoiced"  # an invoicing rule said not to invoice it (status_reason says which)
     STATUSES = [
         (PENDING, "Por facturar"),
         (INVOICED, "Facturado"),
         (AWAITING_FISCAL_DATA, "Esperando datos fiscales"),
         (FAILED, "Con error"),
+        (NOT_INVOICED, "No se factura"),
+        (APPLIED, "Aplicado a factura PPD"),
     ]
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="payments")
@@ -161,6 +169,22 @@ class Payment(models.Model):
     invoice = models.OneToOneField(
         Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="payment"
     )
+    # Set when the money paid an open PPD invoice (services/settle_open_invoice.py): its REP's payment.
+    received_payment = models.OneToOneField(
+        "receivables.ReceivedPayment", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="gateway_payment",
+    )
+    # Sum of the refunds credited with an Egreso (in `currency`); only a conditional UPDATE
+    # that keeps it ≤ the invoice's total changes it (services/refunds.py).
+    refunded = ScaledDecimalField(scale=2, default=0)
+    # The latest chargeback on this money (services/lifecycle.py).
+    dispute_id = models.CharField(max_length=255, blank=True, default="")
+    dispute_status = models.CharField(max_length=30, blank=True, default="")  # the gateway's word
+    dispute_amount = ScaledDecimalField(scale=2, null=True, blank=True)
+    dispute_reason = models.CharField(max_length=60, blank=True, default="")
+    dispute_outcome = models.CharField(max_length=10, blank=True, default="")  # "open" | "won" | "lost"
+    dispute_fee = ScaledDecimalField(scale=2, null=True, blank=True)
+    dispute_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -172,3 +196,61 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Pago {self.provider} {self.key} {self.amount} {self.currency}"
+
+
+class Refund(models.Model):
+    """Money given back for a payment (a refund, or a lost dispute): the business fact behind
+    one Egreso (nota de crédito) related with TipoRelacion 01 to the payment's Ingreso.
+
+    Unique per (org, provider, refund id), so every event about one refund meets on one row;
+    the Egreso's own key is (org, provider, "refund:<refund id>")."""
+
+    PENDING = "pending"  # the gateway has not confirmed it yet
+    WAITING = "waiting"  # the payment's CFDI is not stamped yet
+    CREDITED = "credited"  # its Egreso exists
+    HELD = "held"  # needs a person (would exceed the invoice, invoice cancelled, ...)
+    VOID = "void"  # the gateway says it failed or was canceled: no CFDI
+    STATUSES = [
+        (PENDING, "Pendiente en la pasarela"),
+        (WAITING, "Espera la factura original"),
+        (CREDITED, "Nota de crédito emitida"),
+        (HELD, "Detenido"),
+        (VOID, "Sin efecto"),
+    ]
+    OPEN = (PENDING, WAITING, HELD)
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="refunds")
+    connection = models.ForeignKey(GatewayConnection, on_delete=models.PROTECT, related_name="refunds")
+    livemode = models.BooleanField(default=False)
+    provider = models.CharField(max_length=20)
+    refund_id = models.CharField(max_length=255)
+    kind = models.CharField(max_length=20, default="refund")  # "refund" | "dispute_lost"
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    currency = models.CharField(max_length=3)
+    amount = ScaledDecimalField(scale=2)
+    reason = models.CharField(max_length=60, blank=True, default="")  # the gateway's reason code
+    gateway_status = models.CharField(max_length=20, blank=True, default="")
+    refunded_at = models.DateTimeField()
+    fee = ScaledDecimalField(scale=2, null=True, blank=True)  # reconciliation, in settlement_currency
+    net = ScaledDecimalField(scale=2, null=True, blank=True)
+    settlement_currency = models.CharField(max_length=3, blank=True, default="")
+    balance_transaction_id = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=10, choices=STATUSES, default=PENDING, db_index=True)
+    status_reason = models.TextField(blank=True, default="")  # Spanish
+    credit_note = models.OneToOneField(
+        Invoice, null=True, blank=True, on_delete=models.SET_NULL, related_name="refund"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["org", "provider", "refund_id"], name="one_row_per_gateway_refund"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reembolso {self.provider} {self.refund_id} {self.amount} {self.currency}"
+
+
+# Invoicing rules live in their own module; imported here so Django registers them.
+from timbra.payments.rules.models import InvoicingRule, InvoicingSettings  # noqa: E402, F401

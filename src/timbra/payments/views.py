@@ -8,6 +8,7 @@ the exact bytes) and answered 200 only once the event row is committed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
@@ -16,13 +17,28 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from timbra.payments.gateways.base import WebhookRejected
+from timbra.payments.gateways.mercadopago import signature_material
 from timbra.payments.services.connections import find_connection
 from timbra.payments.services.receive_webhook import receive_webhook
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 512 * 1024  # Stripe events are a few KB; a long invoice stays far below this.
-SIGNATURE_HEADERS = {"stripe": "Stripe-Signature"}
+
+
+def _mercadopago_signature(request: HttpRequest) -> str | None:
+    # Mercado Pago signs values spread over two headers and the URL's query string.
+    return signature_material(
+        request.headers.get("x-signature"), request.headers.get("x-request-id"), request.GET.get("data.id")
+    )
+
+
+# What each gateway signs with, as the adapter's `verify_and_parse(header=...)` expects it.
+SIGNATURES: dict[str, Callable[[HttpRequest], str | None]] = {
+    "stripe": lambda request: request.headers.get("Stripe-Signature"),
+    "conekta": lambda request: request.headers.get("Digest"),
+    "mercadopago": _mercadopago_signature,
+}
 
 
 def _error(status: int, code: str, message: str) -> JsonResponse:
@@ -34,7 +50,7 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 def webhook(request: HttpRequest, provider: str, token: str) -> JsonResponse:
     """Verify, store and acknowledge one gateway event."""
     now = timezone.now()
-    connection = find_connection(provider, token) if provider in SIGNATURE_HEADERS else None
+    connection = find_connection(provider, token) if provider in SIGNATURES else None
     if connection is None:
         return _error(404, "not_found", "No existe una conexión activa para esta URL de webhook.")
     declared = request.META.get("CONTENT_LENGTH") or "0"
@@ -44,9 +60,7 @@ def webhook(request: HttpRequest, provider: str, token: str) -> JsonResponse:
     if len(payload) > MAX_BODY_BYTES:
         return _error(413, "payload_too_large", f"El cuerpo supera {MAX_BODY_BYTES // 1024} KB.")
     try:
-        received = receive_webhook(
-            connection, payload, request.headers.get(SIGNATURE_HEADERS[provider]), now=now
-        )
+        received = receive_webhook(connection, payload, SIGNATURES[provider](request), now=now)
     except WebhookRejected as exc:
         return _error(400, exc.code, exc.message)
     except DatabaseError:

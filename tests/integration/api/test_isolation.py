@@ -20,6 +20,7 @@ from django.test import Client
 
 from tests.factories import NOW, make_customer, make_invoice, make_org, make_product
 from tests.integration.api.conftest import ALL_SCOPES, BASE, make_token
+from tests.integration.gateway_rows import make_gateway_rows
 from timbra.api import api as ninja_api
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing import pacs
@@ -27,6 +28,9 @@ from timbra.invoicing.inputs import LineInput
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import ApiKey, Csd, Org
 from timbra.orgs.services import update_org_settings
+from timbra.payments.models import GatewayConnection, Payment, WebhookEvent
+from timbra.payments.rules.models import InvoicingRule
+from timbra.payments.rules.services import create_rule
 from timbra.receivables.models import PaymentApplication, ReceivedPayment
 from timbra.receivables.services.record_payment import record_payment
 from timbra.schedules.inputs import PlanInput, ScheduleInput
@@ -39,12 +43,18 @@ pytestmark = pytest.mark.django_db
 # Which kind of object each path parameter names. A new parameter must be added here (the
 # walk fails loudly rather than skipping a route).
 PARAM_KINDS = {"customer_id": "customers", "product_id": "products", "invoice_id": "invoices", "key_id": "api_keys",
-               "plan_id": "plans", "schedule_id": "schedules", "payment_id": "payments"}
+               "plan_id": "plans", "schedule_id": "schedules", "payment_id": "payments",
+               "connection_id": "gateway_connections", "secret_id": "signing_secrets",
+               "event_id": "gateway_events", "gateway_payment_id": "gateway_payments",
+               "rule_id": "invoicing_rules"}
 # Which kind of rows each list endpoint returns.
 LIST_KINDS = {"/customers": "customers", "/products": "products", "/invoices": "invoices", "/api-keys": "api_keys",
-              "/plans": "plans", "/schedules": "schedules", "/payments": "payments", "/payments/due-reps": "payments"}
+              "/plans": "plans", "/schedules": "schedules", "/payments": "payments", "/payments/due-reps": "payments",
+              "/gateway-events": "gateway_events", "/gateway-payments": "gateway_payments",
+              "/invoicing-rules": "invoicing_rules"}
 # Creations whose body names the victim's rows: they must answer 404 like a path id would.
-VICTIM_BODIES = {("POST", "/invoices"), ("POST", "/schedules"), ("POST", "/payments")}
+VICTIM_BODIES = {("POST", "/invoices"), ("POST", "/schedules"), ("POST", "/payments"),
+                 ("POST", "/invoicing-rules/preview")}
 
 
 @dataclass
@@ -70,6 +80,12 @@ def sample_body(method: str, path: str, victim: Victim) -> dict[str, Any]:
     if (method, path) == ("POST", "/payments"):
         return {"customer_id": victim.ids["customers"][0], "fecha_pago": "2026-11-19", "forma_de_pago": "03",
                 "monto": "1.00", "applications": [{"invoice_id": victim.ids["invoices"][-1], "amount": "1.00"}]}
+    if (method, path) == ("POST", "/invoicing-rules/preview"):
+        return {"event_id": victim.ids["gateway_events"][0]}
+    if (method, path) == ("PUT", "/invoicing-rules/{rule_id}"):
+        return {"name": "Regla cambiada por otro"}
+    if (method, path) == ("POST", "/gateway-connections/{connection_id}/signing-secrets"):
+        return {"signing_secret": "whsec_Zz9Yy8Xx7Ww6Vv5Uu4Tt3Ss2"}
     return {}
 
 
@@ -127,6 +143,13 @@ def snapshot(org: Org) -> dict[str, Any]:
         "payments": list(ReceivedPayment.objects.filter(org=org).order_by("pk").values_list("pk", "status", "monto")),
         "applications": list(PaymentApplication.objects.filter(payment__org=org).order_by("pk")
                              .values_list("pk", "num_parcialidad", "active")),
+        "gateway_connections": list(GatewayConnection.objects.filter(org=org).order_by("pk").values_list(
+            "pk", "status", "signing_secret_hints", "api_key_hint", "metadata_keys")),
+        "gateway_events": list(WebhookEvent.objects.filter(org=org).order_by("pk").values_list("pk", "status",
+                                                                                                "attempts")),
+        "gateway_payments": list(Payment.objects.filter(org=org).order_by("pk").values_list("pk", "status")),
+        "invoicing_rules": list(InvoicingRule.objects.filter(org=org).order_by("pk").values_list(
+            "pk", "name", "position", "updated_at")),
     }
 
 
@@ -155,27 +178,43 @@ def org_a(db, frozen, django_capture_on_commit_callbacks):
     stamped.refresh_from_db()
     assert stamped.status == InvoiceStatus.DELIVERED and stamped.uuid
     keys = {k.livemode: k for k in ApiKey.objects.filter(org=org)}
+    gateway = {mode: make_gateway_rows(org, livemode=mode == "live", marker=f"secreto_a_{mode}")
+               for mode in ("test", "live")}
+    rules = {mode: create_rule(org, {"name": f"Regla secreta de A ({mode})"}, livemode=mode == "live", as_of=NOW).pk
+             for mode in ("test", "live")}
     return {
         "org": org, "test_token": test_token, "live_token": live_token,
         "test": Victim(
             ids={"customers": [customer.pk], "products": [product.pk], "invoices": [stamped.pk, draft.pk, ppd.pk],
                  "api_keys": [keys[False].pk], "plans": [plan.pk], "schedules": [schedule.pk],
-                 "payments": payments},
-            markers=["EWE1709045U0", "EDGAR WALDO", "edgar-a@secreto.example", "Producto exclusivo de A",
+                 "payments": payments, **_gateway_ids(gateway["test"]),
+                 "invoicing_rules": [rules["test"]]},
+            markers=[*_gateway_markers(gateway["test"]), "EWE1709045U0", "EDGAR WALDO", "edgar-a@secreto.example", "Producto exclusivo de A",
                      "SKU-A-SECRETO", stamped.uuid, "Clave de A pruebas", keys[False].prefix,
                      "Plan secreto de A (test)", "Iguala secreta de A (test)", ppd.uuid,
-                     "OPERACION-SECRETA-A-test"],
+                     "OPERACION-SECRETA-A-test", "Regla secreta de A (test)"],
         ),
         "live": Victim(
             ids={"customers": [live_customer.pk], "products": [live_product.pk], "invoices": [live_invoice.pk, live_ppd.pk],
                  "api_keys": [keys[True].pk], "plans": [live_plan.pk], "schedules": [live_schedule.pk],
-                 "payments": live_payments},
-            markers=["H&E951128469", "vivo-a@secreto.example", "Producto en vivo de A", "SKU-A-VIVO",
+                 "payments": live_payments, **_gateway_ids(gateway["live"]),
+                 "invoicing_rules": [rules["live"]]},
+            markers=[*_gateway_markers(gateway["live"]), "H&E951128469", "vivo-a@secreto.example", "Producto en vivo de A", "SKU-A-VIVO",
                      "Clave de A produccion", keys[True].prefix, "Plan secreto de A (live)",
                      "Iguala secreta de A (live)", live_ppd.uuid,
-                     "OPERACION-SECRETA-A-live"],
+                     "OPERACION-SECRETA-A-live", "Regla secreta de A (live)"],
         ),
     }
+
+
+def _gateway_ids(rows: dict[str, Any]) -> dict[str, list[Any]]:
+    return {"gateway_connections": [rows["connection_id"]], "signing_secrets": [rows["secret_id"]],
+            "gateway_events": [rows["event_id"]], "gateway_payments": [rows["payment_id"]]}
+
+
+def _gateway_markers(rows: dict[str, Any]) -> list[str]:
+    event = WebhookEvent.objects.get(pk=rows["event_id"])
+    return [rows["webhook_token"], event.event_id, Payment.objects.get(pk=rows["payment_id"]).key]
 
 
 def _plan_and_schedule(org: Org, customer: Any, product: Any, *, livemode: bool) -> tuple[Plan, Schedule]:

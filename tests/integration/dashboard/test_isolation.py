@@ -6,10 +6,12 @@ import pytest
 from django.urls import URLPattern, reverse
 
 from tests.factories import make_customer, make_invoice
-from tests.integration.schedules.conftest import at, make_schedule
+from tests.integration.gateway_rows import make_gateway_rows
+from tests.integration.schedules.conftest import at, make_plan, make_schedule
 from timbra.dashboard import urls as dashboard_urls
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import ApiKey
+from timbra.payments.rules.services import create_rule
 from timbra.schedules.models import Schedule
 
 pytestmark = pytest.mark.django_db
@@ -22,13 +24,17 @@ def foreign(foreign):
     """The other org's objects (conftest) plus an active schedule of its own."""
     customer = make_customer(foreign["org"], rfc="EWE1709045U0")
     schedule = make_schedule(foreign["org"], customer, as_of=at(2026, 11, 20, 10), name="ajena")
-    return {**foreign, "schedule_id": schedule.pk}
+    plan = make_plan(foreign["org"], as_of=at(2026, 11, 20, 10))
+    rule = create_rule(foreign["org"], {"name": "ajena"}, livemode=False, as_of=at(2026, 11, 20, 10))
+    return {**foreign, "schedule_id": schedule.pk, "plan_id": plan.pk, **make_gateway_rows(foreign["org"]),
+            "rule_id": rule.pk}
 
 
 def test_the_walk_covers_every_object_kind():
     kwargs = {name for p in ID_PATTERNS for name in p.pattern.converters}
 
-    assert kwargs == {"invoice_id", "customer_id", "product_id", "key_id", "schedule_id"}
+    assert kwargs == {"invoice_id", "customer_id", "product_id", "key_id", "schedule_id", "plan_id",
+                      "connection_id", "secret_id", "event_id", "payment_id", "rule_id"}
     assert len(ID_PATTERNS) >= 14
 
 

@@ -7,35 +7,18 @@ from collections.abc import Callable
 import pytest
 
 from tests.concurrency import race
-from tests.factories import NOW, make_org
-from tests.unit.payments.stripe_events import SECRET, body, event, sign
-from timbra import jobs
+from tests.factories import NOW
+from tests.unit.payments.stripe_events import event
 from timbra.customers.models import Customer
 from timbra.invoicing.models import Invoice
 from timbra.payments.models import Payment, WebhookEvent
-from timbra.payments.services.connections import connect_stripe
 from timbra.payments.services.process_event import process_event
-from timbra.payments.services.receive_webhook import receive_webhook
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _race(*targets: Callable[[], object]) -> list[BaseException]:
     return race(*targets)[1]
-
-@pytest.fixture
-def stored(frozen, monkeypatch):
-    """Store events without processing them (their jobs are dropped), as a lost job would."""
-    monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)
-    connection = connect_stripe(make_org(), signing_secret=SECRET, livemode=False, as_of=NOW)
-
-    def store(data: dict) -> int:
-        payload = body(data)
-        header = sign(payload, SECRET, timestamp=int(NOW.timestamp()))
-        return receive_webhook(connection, payload, header, now=NOW).event.pk
-
-    return store
-
 
 def test_two_workers_processing_the_same_event_make_one_invoice(stored):
     event_id = stored(event("invoice_paid"))

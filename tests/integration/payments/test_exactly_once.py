@@ -140,11 +140,11 @@ def test_an_uncaptured_charge_is_ignored_with_a_reason(connection, deliver):
 
 def test_an_event_type_not_handled_yet_is_stored_and_ignored(connection, deliver):
     data = event("charge_succeeded_oneoff")
-    data["type"] = "customer.updated"
+    data["type"] = "payout.paid"
 
     assert deliver(connection, data).status_code == 200
     stored = WebhookEvent.objects.get()
-    assert stored.status == WebhookEvent.IGNORED and "customer.updated" in stored.reason
+    assert stored.status == WebhookEvent.IGNORED and "payout.paid" in stored.reason
 
 
 def test_a_live_event_on_a_test_connection_is_ignored(connection, deliver):

@@ -1,4 +1,5 @@
-"""/payments: payments received against PPD invoices, their REPs, and the REPs coming due."""
+"""/payments: payments received against PPD invoices, their REPs, and the REPs coming due; with
+purpose "invoice", a sale paid in full to invoice (timbra.api.routers.gateways.invoice_sale)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from timbra.api.auth import Caller, api_key, caller
 from timbra.api.idempotency import HEADER, idempotent
 from timbra.api.pagination import Page, PageParams, paginate
 from timbra.api.routers import ERRORS, WRITE_ERRORS
+from timbra.api.routers.gateways import invoice_sale
+from timbra.api.schemas.gateways import GatewayPaymentOut
 from timbra.api.schemas.receivables import DueRepsOut, PaymentIn, PaymentOut, PaymentSummary
 from timbra.customers.models import Customer
 from timbra.invoicing.errors import NotFound
@@ -66,16 +69,22 @@ def _applications(who: Caller, payload: PaymentIn) -> list[ApplicationInput] | N
             for a in payload.applications]
 
 
-@router.post("/payments", response={200: PaymentOut, 201: PaymentOut, **WRITE_ERRORS},
-             summary="Registrar un pago recibido")
+@router.post("/payments", response={200: PaymentOut | GatewayPaymentOut, 201: PaymentOut | GatewayPaymentOut,
+                                     **WRITE_ERRORS}, summary="Registrar un pago recibido")
 @idempotent(atomic=False)
-def create(request: HttpRequest, payload: PaymentIn) -> tuple[int, PaymentOut]:
-    """Registra un pago de facturas PPD timbradas del cliente y encola su complemento de pago (REP), que
-    se sella, timbra y envía como cualquier CFDI: consulta `rep.status` en GET /payments/{id}.
+def create(request: HttpRequest, payload: PaymentIn) -> tuple[int, PaymentOut | GatewayPaymentOut]:
+    """El único lugar para reportar dinero recibido. Con `purpose` «apply» (por omisión) registra un pago de
+    facturas PPD timbradas del cliente y encola su complemento de pago (REP), que se sella, timbra y envía
+    como cualquier CFDI: consulta `rep.status` en GET /payments/{id}. Las facturas PUE no reciben pagos: se
+    consideran pagadas al emitirse. Con `purpose` «invoice» registra una venta ya pagada y la factura como
+    PUE (igual que un cargo de Stripe); la respuesta es el pago de GET /gateway-payments/{id}.
     Responde 201 al registrarlo; 200 con el pago existente si el `external_id` (o la Idempotency-Key)
-    ya registró uno. Las facturas PUE no reciben pagos: se consideran pagadas al emitirse."""
+    ya registró uno; 409 `external_id_conflict` si ese external_id registró otro monto."""
     who = caller(request)
     now = timezone.now()
+    if payload.purpose == "invoice":
+        return invoice_sale(who, payload, paid_at=_fecha_pago(payload.fecha_pago, ZoneInfo(who.org.timezone), now),
+                            as_of=now)
     customer = Customer.objects.filter(pk=payload.customer_id, org=who.org, livemode=who.livemode).first()
     if customer is None:
         raise NotFound("cliente")

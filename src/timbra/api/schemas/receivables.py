@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from timbra.api.schemas.common import InputSchema, decimal_text
+from timbra.api.schemas.gateways import SaleCustomerIn, SaleLineIn
 from timbra.api.schemas.invoices import CustomerRef, Hold, TipoCambio
 from timbra.domain.status import InvoiceStatus
 from timbra.receivables.models import ReceivedPayment
@@ -31,11 +32,26 @@ class ApplicationIn(InputSchema):
 
 
 class PaymentIn(InputSchema):
-    customer_id: int
+    purpose: Literal["apply", "invoice"] = Field(
+        "apply", description="«apply» (por omisión): aplica el pago a facturas PPD y emite su complemento. "
+        "«invoice»: una venta pagada en una sola exhibición que se factura como PUE, igual que un cargo de "
+        "una pasarela (requiere external_id; cliente por customer_id o customer; descripcion o lines). "
+        "Su respuesta es el pago de GET /gateway-payments/{id}.")
+    customer_id: int | None = Field(None, description="Obligatorio con «apply».")
+    customer: SaleCustomerIn | None = Field(None, description="Solo «invoice», sin customer_id: datos fiscales "
+                                            "o correo para encontrar o crear al cliente.")
     fecha_pago: date | datetime = Field(
         description="Cuándo se recibió. Una fecha sola se registra a las 12:00 (guía de llenado del SAT); "
         "una hora sin zona se lee en la zona horaria de la organización.")
-    forma_de_pago: str = Field(max_length=2, description="c_FormaPago de cómo se pagó (no 99).")
+    forma_de_pago: str = Field("", max_length=2, description="c_FormaPago de cómo se pagó (no 99). Con "
+                               "«invoice» puede venir `metodo` en su lugar.")
+    metodo: str = Field("", max_length=40, description="Solo «invoice»: método de pago (tarjeta_credito, "
+                        "tarjeta_debito, transferencia, spei, efectivo, oxxo…) si no das forma_de_pago.")
+    descripcion: str = Field("", max_length=1000, description="Solo «invoice»: concepto, si no hay lines.")
+    lines: list[SaleLineIn] | None = Field(None, min_length=1, max_length=100,
+                                           description="Solo «invoice»: partidas; deben sumar el monto.")
+    metadata: dict[str, str] | None = Field(None, description="Solo «invoice»: metadatos; los que nombra la "
+                                            "configuración de metadatos completan los datos fiscales.")
     monto: Amount = Field(description="En la moneda del pago; debe ser exactamente lo aplicado.")
     moneda: str = Field("MXN", max_length=3)
     tipo_cambio: TipoCambio | None = Field(None, description="Pesos por unidad; obligatorio si no es MXN.")
@@ -46,7 +62,22 @@ class PaymentIn(InputSchema):
     reference: str = Field("", max_length=100, description="Número de operación (NumOperacion).")
     external_id: str | None = Field(
         None, min_length=1, max_length=200,
-        description="Tu identificador del pago: el mismo external_id nunca registra dos pagos.")
+        description="Tu identificador del pago: el mismo external_id nunca registra dos pagos (ni dos "
+        "facturas con «invoice», tampoco si ya llegó por `timbra import payments`).")
+
+    @model_validator(mode="after")
+    def _fields_of_purpose(self) -> PaymentIn:
+        if self.purpose == "apply":
+            extra = [n for n in ("customer", "lines", "metadata") if getattr(self, n) is not None]
+            extra += [n for n in ("metodo", "descripcion") if getattr(self, n)]
+            if extra:
+                raise ValueError(f"«{extra[0]}» solo aplica con purpose «invoice»")
+            if self.customer_id is None or not self.forma_de_pago:
+                raise ValueError("con purpose «apply» se requieren customer_id y forma_de_pago")
+        elif self.applications is not None or not self.external_id or len(self.external_id) > 190:
+            raise ValueError("con purpose «invoice» se requiere external_id (hasta 190 caracteres) y no se "
+                             "admiten applications")
+        return self
 
 
 class ApplicationOut(Schema):

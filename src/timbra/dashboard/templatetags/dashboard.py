@@ -29,6 +29,14 @@ EVENT_LABELS = {
     "email_sent": "Correo enviado",
     "email_failed": "Correo no entregado",
     "email_retry": "Reintento de correo",
+    # payments lifecycle (payments.services.credit_notes, lifecycle)
+    "credit_note": "Nota de crédito emitida",
+    "refund_held": "Reembolso detenido",
+    "cancellation_requested": "Cancelación solicitada",
+    "voided_at_gateway": "Anulada en la pasarela",
+    "dispute_open": "Disputa abierta",
+    "dispute_won": "Disputa ganada",
+    "dispute_lost": "Disputa perdida",
 }
 ACTOR_LABELS = {"sistema": "Sistema", "api": "API", "": "Sistema"}
 

@@ -17,12 +17,15 @@ from timbra.invoicing.models import Invoice
 @dataclass(frozen=True)
 class AttentionRow:
     invoice: Invoice
-    kind: str  # "held" | "stamping" | "email": the CSS tone and the group
+    kind: str  # "held" | "stamping" | "email" | "cancel": the CSS tone and the group
     reason: str  # Spanish title
     detail: str  # the hold message or the last error, as recorded
 
 
 def _row(invoice: Invoice) -> AttentionRow:
+    if invoice.cancellation_requested_at and invoice.status != InvoiceStatus.CANCELLED:
+        return AttentionRow(invoice, "cancel", f"Debe cancelarse ante el SAT (motivo {invoice.cancellation_motive})",
+                            invoice.cancellation_reason or "Se pidió su cancelación.")
     if invoice.status == InvoiceStatus.HELD:
         return AttentionRow(invoice, "held", "Detenida: requiere una corrección",
                             invoice.hold_message or "Sin detalle.")

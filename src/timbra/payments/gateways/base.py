@@ -103,6 +103,104 @@ class NormalizedPayment:
     balance_transaction_id: str = ""
 
 
+RefundKind = Literal["refund", "dispute_lost"]
+RefundStatus = Literal["succeeded", "pending", "failed", "canceled"]
+
+
+@dataclass(frozen=True)
+class NormalizedRefund:
+    """Money given back for an earlier payment: a refund, or a dispute the business lost.
+
+    It becomes one Egreso (nota de crédito) related (TipoRelacion 01) to the payment's
+    Ingreso. `refund_id` is the gateway's id for this refund (Stripe `re_…`, a dispute's
+    `dp_…`), unique per (org, provider); `payment_key` is the refunded money's
+    NormalizedPayment.key when the event knows it, else the adapter fills `charge_id` /
+    `payment_intent_id` and Timbra finds the payment by those. `amount` is positive, in
+    `currency` (the payment's currency)."""
+
+    provider: str
+    refund_id: str
+    livemode: bool
+    currency: str
+    amount: Decimal
+    refunded_at: datetime
+    status: RefundStatus = "succeeded"
+    payment_key: str = ""
+    charge_id: str = ""
+    payment_intent_id: str = ""
+    reason: str = ""  # the gateway's reason code ("requested_by_customer", "fraudulent", ...)
+    kind: RefundKind = "refund"
+    fee: Decimal | None = None  # what the gateway charged or gave back for the refund (reconciliation)
+    net: Decimal | None = None
+    settlement_currency: str = ""
+    balance_transaction_id: str = ""
+
+
+@dataclass(frozen=True)
+class RefundBatch:
+    """Everything an event says about the refunds of one payment (Stripe `charge.refunded`
+    carries a list; Conekta's `order.refunded` too). `amount_refunded` is the gateway's running
+    total for the payment, when it gives one: Timbra waits while the refunds it knows add up
+    to less (their own events are still on their way)."""
+
+    provider: str
+    livemode: bool
+    currency: str
+    refunds: tuple[NormalizedRefund, ...]
+    payment_key: str = ""
+    charge_id: str = ""
+    payment_intent_id: str = ""
+    amount_refunded: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class GatewayInvoiceVoided:
+    """The gateway voided an invoice of its own (Stripe `invoice.voided`): its CFDI, if any,
+    must be cancelled (motive 02) or, if not stamped yet, never issued."""
+
+    provider: str
+    livemode: bool
+    gateway_invoice_id: str
+    voided_at: datetime
+    number: str = ""
+    payment_key: str = ""  # the money that paid it, when the event says
+
+
+DisputeStatus = Literal["open", "won", "lost"]
+
+
+@dataclass(frozen=True)
+class DisputeUpdate:
+    """A chargeback opened or closed. Lost: the disputed amount is refunded (an Egreso);
+    won: only recorded."""
+
+    provider: str
+    livemode: bool
+    dispute_id: str
+    currency: str
+    amount: Decimal
+    status: DisputeStatus
+    gateway_status: str  # the gateway's own word ("needs_response", "lost", "won", ...)
+    at: datetime
+    reason: str = ""
+    payment_key: str = ""
+    charge_id: str = ""
+    payment_intent_id: str = ""
+    fee: Decimal | None = None  # the dispute fee, when the gateway says (reconciliation)
+
+
+@dataclass(frozen=True)
+class CustomerUpdate:
+    """New fiscal data of a gateway customer (Stripe `customer.updated`, `customer.tax_id.*`).
+    Empty fields mean "not said"; `rfc_removed` means the gateway's RFC was deleted."""
+
+    provider: str
+    livemode: bool
+    gateway_customer_id: str
+    customer: CustomerData
+    rfc_removed: bool = False
+
+
 @dataclass(frozen=True)
 class Skip:
     """The event produces no payment: `ignored` for good, or `waiting` for something missing."""
@@ -110,6 +208,18 @@ class Skip:
     status: Literal["ignored", "waiting"]
     reason: str  # Spanish, shown on the events page
     waiting_on: str = ""  # the gateway id whose news should wake a waiting event
+
+
+# Everything `GatewayAdapter.normalize` may answer; process_event routes each kind.
+Outcome = (
+    NormalizedPayment
+    | NormalizedRefund
+    | RefundBatch
+    | GatewayInvoiceVoided
+    | DisputeUpdate
+    | CustomerUpdate
+    | Skip
+)
 
 
 class GatewayUnavailable(Exception):
@@ -214,7 +324,8 @@ class GatewayAdapter(Protocol):
         """Parse an event already verified and stored in the inbox."""
         ...
 
-    def normalize(self, event: GatewayEvent) -> NormalizedPayment | Skip:
-        """The payment an event stands for, or why it stands for none (yet). The adapter is
-        built per connection (metadata keys, lookups), so this takes only the event."""
+    def normalize(self, event: GatewayEvent) -> Outcome:
+        """The payment (or refund, or lifecycle change) an event stands for, or why it stands
+        for none (yet). The adapter is built per connection (metadata keys, lookups), so this
+        takes only the event."""
         ...

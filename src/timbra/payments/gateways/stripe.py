@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,11 +27,10 @@ from timbra.payments.gateways.base import (
     Lookups,
     MetadataKeys,
     NoLookups,
-    NormalizedPayment,
-    PayloadRejected,
+    Outcome,
     SignatureRejected,
-    Skip,
 )
+from timbra.payments.gateways.envelope import event_envelope
 
 log = logging.getLogger(__name__)
 
@@ -79,19 +78,12 @@ def _timestamp(header: str) -> int:
 
 def parse_event(payload: bytes | str) -> GatewayEvent:
     """Parse a (verified) Stripe event body; floats become Decimal (exchange rates)."""
-    try:
-        data = json.loads(payload, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError):
-        raise PayloadRejected("payload_not_json", "El cuerpo no es JSON válido.") from None
-    if not isinstance(data, dict) or data.get("object") != "event":
-        raise PayloadRejected(
-            "payload_not_event",
-            'El cuerpo no es un evento de Stripe (object="event"); '
-            "Timbra recibe eventos completos, no notificaciones ligeras.",
-        )
-    obj = (data.get("data") or {}).get("object") if isinstance(data.get("data"), dict) else None
-    if not data.get("id") or not data.get("type") or not isinstance(obj, dict) or not data.get("created"):
-        raise PayloadRejected("payload_not_event", "Al evento le falta id, type, created o data.object.")
+    data, obj = event_envelope(
+        payload,
+        not_event='El cuerpo no es un evento de Stripe (object="event"); '
+        "Timbra recibe eventos completos, no notificaciones ligeras.",
+        created_key="created",
+    )
     return GatewayEvent(
         provider=PROVIDER,
         event_id=str(data["id"])[:255],
@@ -123,7 +115,7 @@ class StripeAdapter:
         """Parse an event from the inbox (verified when it arrived)."""
         return parse_event(payload)
 
-    def normalize(self, event: GatewayEvent) -> NormalizedPayment | Skip:
+    def normalize(self, event: GatewayEvent) -> Outcome:
         """See stripe_mapping.normalize."""
         return stripe_mapping.normalize(event, keys=self.keys, lookups=self.lookups)
 
@@ -189,3 +181,26 @@ class StripeApiLookups:
             return None
         plain = result.to_dict(for_json=True) if hasattr(result, "to_dict") else result
         return json.loads(json.dumps(plain), parse_float=Decimal)
+
+
+class StripeEventSource:
+    """Recent events through Stripe's API (`GET /v1/events`), for the reconciler: the same
+    objects, with the same ids, that the webhook delivers (Stripe keeps them 30 days)."""
+
+    def __init__(self, api_key: str, types: Sequence[str], *, client: Any = None) -> None:
+        self._lookups = StripeApiLookups(api_key, client=client)
+        self._types = list(types)
+
+    def __repr__(self) -> str:
+        return "StripeEventSource(api_key=<redacted>)"
+
+    def events(self, since: datetime) -> Iterator[Mapping[str, Any]]:
+        """Events created at or after `since` of the types Timbra handles, newest first."""
+        params: dict[str, Any] = {"created": {"gte": int(since.timestamp())}, "types": self._types, "limit": 100}
+        while True:
+            page = self._lookups._call(lambda v1, p=dict(params): v1.events.list(params=p)) or {}
+            items = page.get("data") or []
+            yield from items
+            if not page.get("has_more") or not items:
+                return
+            params["starting_after"] = items[-1]["id"]

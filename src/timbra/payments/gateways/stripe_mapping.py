@@ -16,12 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from timbra.payments.gateways import stripe_fields as f
+from timbra.payments.gateways import stripe_lifecycle
 from timbra.payments.gateways.base import (
     CustomerData,
     GatewayEvent,
     Lookups,
     MetadataKeys,
     NormalizedPayment,
+    Outcome,
     PaymentLine,
     Skip,
 )
@@ -34,8 +36,10 @@ KEY_HELP = (
 )
 
 
-def normalize(event: GatewayEvent, *, keys: MetadataKeys, lookups: Lookups) -> NormalizedPayment | Skip:
+def normalize(event: GatewayEvent, *, keys: MetadataKeys, lookups: Lookups) -> Outcome:
     """The payment a Stripe event stands for, or why it stands for none (yet)."""
+    if event.event_type in stripe_lifecycle.HANDLED:  # refunds, disputes, voids, customers
+        return stripe_lifecycle.normalize(event, keys=keys, lookups=lookups)
     if event.event_type not in HANDLED:
         return Skip("ignored", f"Los eventos «{event.event_type}» todavía no generan facturas en Timbra.")
     obj = event.data

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from timbra.payments.gateways.base import ChainedLookups, GatewayAdapter, Lookups, MetadataKeys
+from timbra.payments.gateways import clients
+from timbra.payments.gateways.base import ChainedLookups, GatewayAdapter, Lookups, MetadataKeys, NoLookups
+from timbra.payments.gateways.clients import ConektaApi, MercadoPagoApi
 from timbra.payments.models import GatewayConnection, Payment
 from timbra.payments.services import connections
 
@@ -50,12 +52,32 @@ def lookups_for(connection: GatewayConnection) -> Lookups:
 
 
 def adapter_for(connection: GatewayConnection, *, lookups: Lookups | None = None) -> GatewayAdapter:
-    """The adapter of the connection's gateway, configured with its metadata keys."""
-    if connection.provider != connections.STRIPE:
-        raise LookupError(f"no adapter for gateway {connection.provider!r}")
-    from timbra.payments.gateways.stripe import StripeAdapter
+    """The adapter of the connection's gateway, configured with its metadata keys. Passing
+    `NoLookups()` means "never ask the gateway" (receiving a webhook)."""
+    keys = MetadataKeys.from_config(connection.metadata_keys)
+    if connection.provider == connections.STRIPE:
+        from timbra.payments.gateways.stripe import StripeAdapter
 
-    return StripeAdapter(
-        keys=MetadataKeys.from_config(connection.metadata_keys),
-        lookups=lookups if lookups is not None else lookups_for(connection),
-    )
+        return StripeAdapter(keys=keys, lookups=lookups if lookups is not None else lookups_for(connection))
+    if connection.provider == connections.CONEKTA:
+        from timbra.payments.gateways.conekta import ConektaAdapter
+
+        return ConektaAdapter(keys=keys)
+    if connection.provider == connections.MERCADOPAGO:
+        from timbra.payments.gateways.mercadopago import MercadoPagoAdapter
+
+        offline = isinstance(lookups, NoLookups)
+        return MercadoPagoAdapter(keys=keys, api=None if offline else mercadopago_api(connection))
+    raise LookupError(f"no adapter for gateway {connection.provider!r}")
+
+
+def mercadopago_api(connection: GatewayConnection) -> MercadoPagoApi | None:
+    """Mercado Pago's API with the connection's access token (None without one)."""
+    token = connections.api_key(connection)
+    return clients.HttpMercadoPagoApi(token) if token else None
+
+
+def conekta_api(connection: GatewayConnection) -> ConektaApi | None:
+    """Conekta's API with the connection's private key (None without one)."""
+    key = connections.api_key(connection)
+    return clients.HttpConektaApi(key) if key else None

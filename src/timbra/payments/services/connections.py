@@ -24,6 +24,8 @@ from timbra.orgs.models import Org
 from timbra.payments.models import GatewayConnection, WebhookEvent
 
 STRIPE = "stripe"
+CONEKTA = "conekta"
+MERCADOPAGO = "mercadopago"
 MAX_SIGNING_SECRETS = 5
 
 
@@ -32,16 +34,50 @@ def connect_stripe(
 ) -> GatewayConnection:
     """Connect `org`'s Stripe account (test or live). Connecting again with another signing
     secret adds it (both stay valid until the old one is removed: rotation)."""
-    secret = _clean_signing_secret(signing_secret)
+    return _connect(org, STRIPE, [signing_secret], api_key=api_key, livemode=livemode, as_of=as_of)
+
+
+def connect_conekta(
+    org: Org, *, public_keys: list[str], api_key: str | None = None, livemode: bool, as_of: datetime
+) -> GatewayConnection:
+    """Connect `org`'s Conekta account. `public_keys` are the PEM public keys of its webhook
+    keys (`POST /webhook_keys`); each one added stays valid until removed (rotation).
+    `api_key` (the private key, `key_…`) lets the reconciler list recent events."""
+    if not public_keys:
+        raise InvoicingError(
+            "signing_secret_invalid", "Agrega la llave pública del webhook de Conekta.", field="public_keys"
+        )
+    return _connect(org, CONEKTA, public_keys, api_key=api_key, livemode=livemode, as_of=as_of)
+
+
+def connect_mercadopago(
+    org: Org, *, webhook_secret: str, access_token: str | None = None, livemode: bool, as_of: datetime
+) -> GatewayConnection:
+    """Connect `org`'s Mercado Pago application. `webhook_secret` is the clave secreta of its
+    Webhooks settings; `access_token` is needed to read each notified payment (its
+    notifications carry only the id), so without it events wait for it."""
+    return _connect(org, MERCADOPAGO, [webhook_secret], api_key=access_token, livemode=livemode, as_of=as_of)
+
+
+def _connect(
+    org: Org, provider: str, secrets: list[str], *, api_key: str | None, livemode: bool, as_of: datetime
+) -> GatewayConnection:
+    """Create (or re-activate) the org's connection to `provider` in that mode, adding the
+    secrets it does not have yet (rotation keeps the old ones until removed)."""
+    cleaned = [_clean_signing_secret(provider, secret) for secret in secrets]
     with transaction.atomic():
-        connection, created = GatewayConnection.objects.get_or_create(
+        connection, _ = GatewayConnection.objects.get_or_create(
             org=org,
-            provider=STRIPE,
+            provider=provider,
             livemode=livemode,
             defaults={"webhook_token": pysecrets.token_urlsafe(24), "created_at": as_of, "updated_at": as_of},
         )
-        if secret not in signing_secrets(connection):
-            _store_secrets(connection, [*signing_secrets(connection), secret], as_of=as_of)
+        current = signing_secrets(connection)
+        added = [s for s in dict.fromkeys(cleaned) if s not in current]
+        if len(current) + len(added) > MAX_SIGNING_SECRETS:
+            raise _too_many()
+        if added:
+            _store_secrets(connection, [*current, *added], as_of=as_of)
         if api_key:
             _store_api_key(connection, api_key, as_of=as_of)
         connection.status = GatewayConnection.ACTIVE
@@ -50,17 +86,14 @@ def connect_stripe(
 
 
 def add_signing_secret(connection: GatewayConnection, secret: str, *, as_of: datetime) -> GatewayConnection:
-    """Accept one more signing secret (Stripe's "roll secret" keeps the old one valid for a while)."""
-    secret = _clean_signing_secret(secret)
+    """Accept one more signing secret (Stripe's "roll secret" keeps the old one valid for a
+    while; for Conekta, one more webhook public key)."""
+    secret = _clean_signing_secret(connection.provider, secret)
     current = signing_secrets(connection)
     if secret in current:
         return connection
     if len(current) >= MAX_SIGNING_SECRETS:
-        raise InvoicingError(
-            "too_many_secrets",
-            f"Una conexión admite hasta {MAX_SIGNING_SECRETS} secretos de firma; quita uno antiguo primero.",
-            field="signing_secret",
-        )
+        raise _too_many()
     _store_secrets(connection, [*current, secret], as_of=as_of)
     connection.save()
     return connection
@@ -131,8 +164,27 @@ def find_connection(provider: str, token: str) -> GatewayConnection | None:
     ).first()
 
 
-def _clean_signing_secret(secret: str) -> str:
+def _too_many() -> InvoicingError:
+    return InvoicingError(
+        "too_many_secrets",
+        f"Una conexión admite hasta {MAX_SIGNING_SECRETS} secretos de firma; quita uno antiguo primero.",
+        field="signing_secret",
+    )
+
+
+def _clean_signing_secret(provider: str, secret: str) -> str:
+    if provider == CONEKTA:
+        return _clean_public_key(secret)
     secret = (secret or "").strip()
+    if provider == MERCADOPAGO:
+        if len(secret) < 16 or any(c.isspace() for c in secret):
+            raise InvoicingError(
+                "signing_secret_invalid",
+                "La clave secreta de Mercado Pago se copia de Tus integraciones → Webhooks "
+                "(«Clave secreta»).",
+                field="webhook_secret",
+            )
+        return secret
     if not secret.startswith("whsec_") or len(secret) < 20:
         raise InvoicingError(
             "signing_secret_invalid",
@@ -150,7 +202,7 @@ def _store_secrets(connection: GatewayConnection, values: list[str], *, as_of: d
     )
     connection.signing_secret_hints = [
         known.get(_secret_id(s))
-        or {"id": _secret_id(s), "hint": f"whsec_…{s[-4:]}", "added_at": as_of.isoformat()}
+        or {"id": _secret_id(s), "hint": _secret_hint(connection.provider, s), "added_at": as_of.isoformat()}
         for s in values
     ]
     connection.updated_at = as_of
@@ -158,21 +210,76 @@ def _store_secrets(connection: GatewayConnection, values: list[str], *, as_of: d
 
 def _store_api_key(connection: GatewayConnection, key: str, *, as_of: datetime) -> None:
     key = (key or "").strip()
+    if connection.provider == CONEKTA:
+        _check_conekta_key(key)
+    elif connection.provider == MERCADOPAGO:
+        _check_mercadopago_token(key, livemode=connection.livemode)
+    else:
+        _check_stripe_key(key, livemode=connection.livemode)
+    connection.api_key_encrypted = vault().encrypt(key.encode(), aad=_aad(connection, "api_key"))
+    connection.api_key_hint = f"{key[:8]}…{key[-4:]}"
+    connection.updated_at = as_of
+
+
+def _check_stripe_key(key: str, *, livemode: bool) -> None:
     if not key.startswith(("rk_", "sk_")):
         raise InvoicingError(
             "api_key_invalid",
             "La llave de Stripe empieza con «rk_» (restringida, recomendada) o «sk_».",
             field="api_key",
         )
-    if key.startswith("rk_live_" if not connection.livemode else "rk_test_") or key.startswith(
-        "sk_live_" if not connection.livemode else "sk_test_"
+    if key.startswith("rk_live_" if not livemode else "rk_test_") or key.startswith(
+        "sk_live_" if not livemode else "sk_test_"
     ):
+        raise _wrong_mode()
+
+
+def _wrong_mode() -> InvoicingError:
+    return InvoicingError("api_key_mode", "La llave es de otro modo (pruebas/real) que la conexión.", field="api_key")
+
+
+def _check_conekta_key(key: str) -> None:
+    # Conekta's private keys start with "key_"; the public ones (for the browser) are not enough.
+    if not key.startswith("key_") or len(key) < 12:
         raise InvoicingError(
-            "api_key_mode", "La llave es de otro modo (pruebas/real) que la conexión.", field="api_key"
+            "api_key_invalid", "La llave privada de Conekta empieza con «key_».", field="api_key"
         )
-    connection.api_key_encrypted = vault().encrypt(key.encode(), aad=_aad(connection, "api_key"))
-    connection.api_key_hint = f"{key[:8]}…{key[-4:]}"
-    connection.updated_at = as_of
+
+
+def _check_mercadopago_token(token: str, *, livemode: bool) -> None:
+    # Production access tokens start with "APP_USR-"; the older test credentials with "TEST-".
+    if not token.startswith(("APP_USR-", "TEST-")) or len(token) < 20:
+        raise InvoicingError(
+            "api_key_invalid",
+            "El access token de Mercado Pago empieza con «APP_USR-» (o «TEST-» en pruebas).",
+            field="access_token",
+        )
+    if livemode and token.startswith("TEST-"):
+        raise _wrong_mode()
+
+
+def _clean_public_key(pem: str) -> str:
+    from timbra.payments.gateways.conekta import InvalidPublicKey, load_public_key
+
+    pem = (pem or "").replace("\\n", "\n").strip()  # pasted from Conekta's JSON answer, escapes and all
+    try:
+        load_public_key(pem)
+    except InvalidPublicKey:
+        raise InvoicingError(
+            "signing_secret_invalid",
+            "La llave pública del webhook de Conekta es un texto PEM que empieza con "
+            "«-----BEGIN PUBLIC KEY-----» (la respuesta de POST /webhook_keys).",
+            field="public_keys",
+        ) from None
+    return pem
+
+
+def _secret_hint(provider: str, secret: str) -> str:
+    if provider == CONEKTA:
+        return f"RSA …{hashlib.sha256(secret.encode()).hexdigest()[:8]}"
+    if provider == MERCADOPAGO:
+        return f"…{secret[-4:]}"
+    return f"whsec_…{secret[-4:]}"
 
 
 def _secret_id(secret: str) -> str:

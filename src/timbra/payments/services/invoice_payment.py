@@ -9,18 +9,16 @@ invoice for (org, source, source_id) instead of a second one (reliability.md §1
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
+from timbra.domain.invoicing_rules import RuleOutcome
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.errors import InvoicingError
-from timbra.invoicing.inputs import InvoiceInput, LineInput
+from timbra.invoicing.inputs import InvoiceInput
 from timbra.invoicing.models import Invoice
 from timbra.payments.models import Payment
+from timbra.payments.rules.apply import build_request, decide, skip_reason
 from timbra.payments.services.match_customer import match_customer
-
-# Until the rules engine exists (issue 3, later slice): gateway amounts are what the customer
-# paid, so prices include IVA 16 %; objeto de impuesto 02 (sí objeto de impuesto).
-DEFAULT_TAXES = ("IVA16",)
+from timbra.payments.services.settle_open_invoice import settle_open_invoice
 
 
 def invoice_payment(payment_id: int, *, as_of: datetime) -> Payment:
@@ -28,13 +26,22 @@ def invoice_payment(payment_id: int, *, as_of: datetime) -> Payment:
     payment = Payment.objects.select_related("org", "connection").get(pk=payment_id)
     if payment.status == Payment.INVOICED or not payment.invoiceable:
         return payment
+    outcome = decide(payment)  # the org's invoicing rules, first match wins
+    if not outcome.decision.invoice:
+        return _set_status(payment, Payment.NOT_INVOICED, skip_reason(outcome), as_of=as_of)
     match = match_customer(payment, as_of=as_of)
     if match.customer is None:
         return _set_status(payment, Payment.AWAITING_FISCAL_DATA, match.reason, as_of=as_of)
+    # Money reported as a sale to invoice (POST /payments purpose "invoice", CSV) said so explicitly:
+    # the caller applies money to open PPD invoices with purpose "apply" instead.
+    if payment.provider != "external" and (
+        applied := settle_open_invoice(payment, match.customer, as_of=as_of)
+    ) is not None:
+        return applied  # it paid an open PPD invoice: recorded with its REP, not invoiced again
     try:
         invoice = create_invoice(
             payment.org,
-            _request(payment, customer_id=match.customer.pk, uso=match.uso_cfdi),
+            _request(payment, outcome, customer_id=match.customer.pk, uso=match.uso_cfdi),
             livemode=payment.livemode,
             as_of=as_of,
             actor=payment.provider,
@@ -55,36 +62,9 @@ def mark_invoiced(payment: Payment, invoice: Invoice, *, customer_id: int, as_of
     return payment
 
 
-def _request(payment: Payment, *, customer_id: int, uso: str) -> InvoiceInput:
-    connection = payment.connection
-    lines = tuple(
-        LineInput(
-            descripcion=line["descripcion"][:1000],
-            cantidad=Decimal(line["cantidad"]),
-            # A per-unit gross; unit_price_from_gross re-derives a ValorUnitario whose Total
-            # matches what was paid (to the cent whenever SAT's rounding allows).
-            unit_price=Decimal(line["amount"]) / Decimal(line["cantidad"]),
-            price_includes_taxes=True,
-            clave_prod_serv=connection.default_clave_prod_serv,
-            clave_unidad=connection.default_clave_unidad,
-            unidad=connection.default_unidad,
-            objeto_imp="02",
-            taxes=DEFAULT_TAXES,
-            no_identificacion=(line.get("price_id") or "")[:100] or None,
-        )
-        for line in payment.lines
-    )
-    return InvoiceInput(
-        customer_id=customer_id,
-        lines=lines,
-        metodo_pago="PUE",
-        forma_pago=payment.forma_pago,
-        moneda=payment.currency,
-        tipo_cambio=payment.exchange_rate if payment.currency != "MXN" else None,
-        uso_cfdi=uso or None,
-        source=payment.provider,
-        source_id=payment.key,
-    )
+def _request(payment: Payment, outcome: RuleOutcome, *, customer_id: int, uso: str) -> InvoiceInput:
+    # Shaped by the matched invoicing rule (payments/rules), or the connection's defaults.
+    return build_request(payment, outcome, customer_id=customer_id, uso=uso)
 
 
 def _set_status(payment: Payment, status: str, reason: str, *, as_of: datetime) -> Payment:

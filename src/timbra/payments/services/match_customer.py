@@ -41,6 +41,8 @@ def match_customer(payment: Payment, *, as_of: datetime) -> Match:
     rfc = normalize_rfc(data.get("rfc", ""))
     uso = data.get("uso_cfdi", "").strip().upper()
     uso = uso if catalogs.uso_cfdi(uso) else ""
+    if payment.customer_id is not None:  # chosen explicitly (POST /payments, CSV import): no guessing
+        return Match(payment.customer, uso_cfdi=uso if uso != payment.customer.uso_cfdi else "")
     found = _existing(payment, external_id=external_id, rfc=rfc, email=data.get("email", ""))
     if found is not None:
         _link(found, external_id, as_of=as_of)

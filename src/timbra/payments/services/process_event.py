@@ -18,6 +18,7 @@ from timbra.payments.gateways.base import GatewayUnavailable, NormalizedPayment,
 from timbra.payments.models import Payment, WebhookEvent
 from timbra.payments.services.adapters import adapter_for
 from timbra.payments.services.invoice_payment import invoice_payment
+from timbra.payments.services.lifecycle import handle_lifecycle
 from timbra.payments.services.record_payment import record_payment
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,9 @@ def _process(event: WebhookEvent, *, as_of: datetime) -> WebhookEvent:
     outcome = adapter.normalize(adapter.parse_stored(event.payload))
     if isinstance(outcome, Skip):
         return _finish(event, outcome.status, outcome.reason, as_of=as_of, waiting_on=outcome.waiting_on)
+    if not isinstance(outcome, NormalizedPayment):  # refunds, disputes, voids, customer changes
+        done = handle_lifecycle(connection, outcome, as_of=as_of)
+        return _finish(event, done.status, done.reason, as_of=as_of, payment=done.payment, waiting_on=done.waiting_on)
     payment = record_payment(connection, outcome, as_of=as_of)
     payment = invoice_payment(payment.pk, as_of=as_of)
     _wake_waiting(event, outcome)

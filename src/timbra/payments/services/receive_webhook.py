@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from timbra import jobs
-from timbra.payments.gateways.base import NoLookups, SignatureRejected
+from timbra.payments.gateways.base import GatewayEvent, NoLookups, SignatureRejected
 from timbra.payments.models import GatewayConnection, WebhookEvent
 from timbra.payments.services import connections
 from timbra.payments.services.adapters import adapter_for
@@ -45,6 +45,13 @@ def receive_webhook(
     except SignatureRejected as exc:
         _count_rejection(connection, exc, now=now)
         raise
+    return store_event(connection, event, payload.decode("utf-8"), now=now)
+
+
+def store_event(connection: GatewayConnection, event: GatewayEvent, payload: str, *, now: datetime) -> Received:
+    """Insert a verified event in the inbox and queue its processing on commit; a duplicate
+    (same org, provider and event id) changes nothing. Also how the reconciler stores the
+    events it finds that never arrived."""
     row = WebhookEvent(
         org_id=connection.org_id,
         connection=connection,
@@ -55,7 +62,7 @@ def receive_webhook(
         api_version=event.api_version,
         object_id=event.object_id,
         gateway_created_at=event.created,
-        payload=payload.decode("utf-8"),
+        payload=payload,
         received_at=now,
     )
     try:

@@ -37,7 +37,7 @@ def create_plan(org: Org, request: PlanInput, *, livemode: bool, as_of: datetime
 
 
 def update_plan(plan: Plan, changes: dict[str, Any], *, as_of: datetime, actor: str) -> Plan:
-    """Change name, notice days, payment defaults, `active` or `lines`.
+    """Change name, frequency, notice days, payment defaults, `active` or `lines`.
 
     New lines are a new version in force from `as_of`: every cycle due from now on takes them
     (each member's next invoice), a cycle already due keeps the old ones, and a member's own
@@ -47,6 +47,8 @@ def update_plan(plan: Plan, changes: dict[str, Any], *, as_of: datetime, actor: 
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
         if "name" in changes:
             plan.name = str(changes["name"]).strip()[:200] or plan.name
+        if "frequency" in changes:  # the default of new members; existing ones keep their dates
+            plan.frequency = validation.frequency_code(str(changes["frequency"]))
         if "notice_days" in changes:
             plan.notice_days = validation.notice_days(int(changes["notice_days"]))
         if "prepaid" in changes or "forma_pago" in changes:

@@ -1,0 +1,36 @@
+"""Cobros: payments from gateways (and API/CSV sales) with fee, net, forma de pago, state and
+their invoice."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+
+from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.gateway_forms import PaymentFilterForm
+from timbra.payments import selectors
+from timbra.payments.models import WebhookEvent
+
+PAGE_SIZE = 50
+
+
+@org_view
+def payment_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    form = PaymentFilterForm(request.GET or None)
+    payments = selectors.payments_for(tenant.org, livemode=tenant.livemode).order_by("-paid_at", "-pk")
+    if form.is_valid() and (status := form.cleaned_data["status"]):
+        payments = payments.filter(status=status)
+    page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render_page(request, tenant, "dashboard/gateways/payments.html",
+                       {"form": form, "page": page, "nav": "gateway_payments"})
+
+
+@org_view
+def payment_detail(request: HttpRequest, tenant: Tenant, payment_id: int) -> HttpResponse:
+    payment = selectors.get_payment(tenant.org, payment_id, livemode=tenant.livemode)
+    if payment is None:
+        raise Http404("No se encontró el cobro.")
+    events = WebhookEvent.objects.filter(payment=payment).order_by("received_at")
+    return render_page(request, tenant, "dashboard/gateways/payment_detail.html",
+                       {"payment": payment, "events": events, "nav": "gateway_payments",
+                        "external_id": selectors.external_id(payment)})

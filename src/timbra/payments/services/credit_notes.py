@@ -1,0 +1,206 @@
+"""credit_refund: turn a recorded refund into its Egreso (nota de crédito), exactly once.
+
+The Egreso relates the payment's stamped Ingreso (TipoRelacion 01), for the refunded amount
+split over the Ingreso's lines so each tax keeps its proportion, with the Ingreso's forma de
+pago, PUE and uso G02 (domain/credit_notes.py). Three keys make it exactly-once whatever
+runs it (the event, the sweeper, two workers at once): the refund's status moves out of
+pending/waiting by a compare-and-swap; in the same transaction the payment's `refunded`
+total grows by a conditional UPDATE that can never pass the Ingreso's total (the refunds
+of one payment add up and never exceed it); and the Egreso's business key is
+(org, provider, "refund:<id>"). A crash anywhere rolls the three back together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.db.models import F, Value
+
+from timbra.domain import credit_notes, tax_presets
+from timbra.domain.money import round_amount, to_minor
+from timbra.domain.status import InvoiceStatus
+from timbra.invoicing.create import create_invoice
+from timbra.invoicing.errors import InvoicingError
+from timbra.invoicing.inputs import InvoiceInput, LineInput
+from timbra.invoicing.models import Invoice, InvoiceLine
+from timbra.invoicing.transitions import record
+from timbra.payments.models import Payment, Refund
+
+_CREDITABLE = (Refund.PENDING, Refund.WAITING)
+# Payments that will never have an Ingreso of their own: no nota de crédito to issue.
+_NO_INGRESO = {
+    Payment.NOT_INVOICED: (Refund.VOID, "El pago no se facturó: su reembolso no lleva nota de crédito."),
+    Payment.APPLIED: (
+        Refund.HELD,
+        "El pago se aplicó a una factura PPD (complemento de pago): la nota de crédito de su reembolso "
+        "se emite a mano.",
+    ),
+}
+
+
+class _Exceeds(Exception):
+    """The refund would take the payment's refunds past the invoice's total."""
+
+
+def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
+    """Issue the refund's Egreso if it can go now; else record (in Spanish) what it waits for."""
+    refund = Refund.objects.select_related("org", "payment__invoice").get(pk=refund_pk)
+    if refund.status not in _CREDITABLE:
+        return refund
+    if refund.gateway_status != "succeeded":
+        return _set(refund, Refund.PENDING, "La pasarela todavía no confirma el reembolso.", as_of=as_of)
+    original = refund.payment.invoice
+    if original is None and refund.payment.status in _NO_INGRESO:
+        return _set(refund, *_NO_INGRESO[refund.payment.status], as_of=as_of)
+    if original is None or not original.uuid:
+        return _set(refund, Refund.WAITING, _waiting_reason(refund.payment, original), as_of=as_of)
+    if problem := _unfit(refund, original):
+        return _set(refund, Refund.HELD, problem, as_of=as_of)
+    try:
+        request = credit_note_request(refund, original)
+        with transaction.atomic():
+            if not _claim(refund, as_of=as_of):
+                return _reload(refund)  # another worker credited it
+            _reserve(refund, original)
+            egreso = create_invoice(
+                refund.org, request, livemode=refund.livemode, as_of=as_of, actor=refund.provider
+            )
+            Refund.objects.filter(pk=refund.pk).update(credit_note=egreso)
+            record(
+                original,
+                "credit_note",
+                as_of=as_of,
+                actor=refund.provider,
+                message=f"Nota de crédito {egreso.serie_folio} por {refund.amount} {refund.currency} "
+                f"({_what(refund)} {refund.refund_id}).",
+                data={"refund_id": refund.refund_id, "credit_note_id": egreso.pk},
+            )
+    except _Exceeds:
+        return _hold_exceeding(refund, original, as_of=as_of)
+    except InvoicingError as exc:
+        return _set(refund, Refund.HELD, f"No se pudo crear la nota de crédito: {exc.message}", as_of=as_of)
+    return _reload(refund)
+
+
+def credit_note_request(refund: Refund, original: Invoice) -> InvoiceInput:
+    """The Egreso for `refund` against the stamped `original`."""
+    lines = list(original.lines.all())
+    # Weights are what each line cost the customer (base × net factor), so each line's base,
+    # and so each of its taxes, shrinks by the same proportion.
+    weights = [(line.importe - line.descuento) * _factor(line) for line in lines]
+    shares = credit_notes.allocate(refund.amount, weights)
+    customer = original.customer
+    return InvoiceInput(
+        customer_id=original.customer_id,
+        lines=tuple(
+            _line(line, share, refund) for line, share in zip(lines, shares, strict=True) if share > 0
+        ),
+        metodo_pago="PUE",
+        forma_pago=original.forma_pago,
+        moneda=original.moneda,
+        tipo_cambio=original.tipo_cambio,
+        uso_cfdi=credit_notes.uso_cfdi(customer.rfc, customer.regimen_fiscal),
+        send_email=original.send_email,
+        tipo_de_comprobante="E",
+        related=({"tipo_relacion": credit_notes.TIPO_RELACION, "uuids": [original.uuid]},),
+        source=refund.provider,
+        source_id=f"refund:{refund.refund_id}",
+    )
+
+
+def _factor(line: InvoiceLine) -> Decimal:
+    return credit_notes.net_factor(tax_presets.resolve(tuple(line.taxes)))
+
+
+def _line(line: InvoiceLine, share: Decimal, refund: Refund) -> LineInput:
+    rates = tax_presets.resolve(tuple(line.taxes))
+    # `share` is what the customer got back for this line, taxes included. Without
+    # retenciones the pipeline derives the ValorUnitario from it (Total = share to the cent,
+    # as for the Ingreso); with them, from the line's net factor.
+    gross = not credit_notes.has_retenciones(rates)
+    price = share if gross else round_amount(share / credit_notes.net_factor(rates), 6)
+    return LineInput(
+        descripcion=f"{_label(refund)}: {line.descripcion}"[:1000],
+        cantidad=Decimal(1),
+        unit_price=price,
+        price_includes_taxes=gross,
+        clave_prod_serv=credit_notes.CLAVE_PROD_SERV,
+        clave_unidad=credit_notes.CLAVE_UNIDAD,
+        unidad=credit_notes.UNIDAD,
+        objeto_imp=line.objeto_imp,
+        taxes=tuple(line.taxes),
+    )
+
+
+def _claim(refund: Refund, *, as_of: datetime) -> bool:
+    return bool(
+        Refund.objects.filter(pk=refund.pk, status__in=_CREDITABLE, credit_note__isnull=True).update(
+            status=Refund.CREDITED, status_reason="", updated_at=as_of
+        )
+    )
+
+
+def _reserve(refund: Refund, original: Invoice) -> None:
+    # The conditional UPDATE is the guarantee: two refunds credited at once both re-check
+    # `refunded` under the row's write lock, so the sum never passes the total.
+    ceiling = original.total - refund.amount
+    added = Value(to_minor(refund.amount, 2), output_field=models.BigIntegerField())
+    if not Payment.objects.filter(pk=refund.payment_id, refunded__lte=ceiling).update(
+        refunded=F("refunded") + added
+    ):
+        raise _Exceeds
+
+
+def _unfit(refund: Refund, original: Invoice) -> str:
+    if original.status == InvoiceStatus.CANCELLED:
+        return "La factura original está cancelada: no admite nota de crédito. Revisa el reembolso."
+    if refund.currency != original.moneda:
+        return f"El reembolso es en {refund.currency} y la factura en {original.moneda}; revísalo a mano."
+    if refund.amount <= 0:
+        return "El reembolso no tiene importe."
+    return ""
+
+
+def _hold_exceeding(refund: Refund, original: Invoice, *, as_of: datetime) -> Refund:
+    payment = Payment.objects.get(pk=refund.payment_id)
+    reason = (
+        f"El reembolso de {refund.amount} {refund.currency} haría que lo devuelto supere el total de la "
+        f"factura {original.serie_folio} ({original.total}; ya acreditado: {payment.refunded}). "
+        "No se emitió nota de crédito; revísalo."
+    )
+    refund = _set(refund, Refund.HELD, reason, as_of=as_of)
+    record(original, "refund_held", as_of=as_of, actor=refund.provider, message=reason,
+           data={"refund_id": refund.refund_id})  # fmt: skip
+    return refund
+
+
+def _waiting_reason(payment: Payment, original: Invoice | None) -> str:
+    if original is None:
+        state = dict(Payment.STATUSES).get(payment.status, payment.status).lower()
+        return f"La nota de crédito espera la factura del pago (pago {state})."
+    return (
+        f"La nota de crédito espera que la factura {original.serie_folio} se timbre "
+        f"(está {original.status_label.lower()})."
+    )
+
+
+def _what(refund: Refund) -> str:
+    return "contracargo perdido" if refund.kind == "dispute_lost" else "reembolso"
+
+
+def _label(refund: Refund) -> str:
+    return "Contracargo" if refund.kind == "dispute_lost" else "Devolución"
+
+
+def _set(refund: Refund, status: str, reason: str, *, as_of: datetime) -> Refund:
+    Refund.objects.filter(pk=refund.pk, status__in=(*_CREDITABLE, Refund.HELD)).update(
+        status=status, status_reason=reason, updated_at=as_of
+    )
+    return _reload(refund)
+
+
+def _reload(refund: Refund) -> Refund:
+    refund.refresh_from_db()
+    return refund
