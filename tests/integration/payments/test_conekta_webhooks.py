@@ -96,3 +96,16 @@ def test_a_refund_arriving_before_its_order_waits_then_credits_the_invoice(conek
     egreso, ingreso = credited.credit_note, Invoice.objects.get(tipo_de_comprobante="I")
     assert egreso.tipo_de_comprobante == "E"
     assert egreso.related == [{"tipo_relacion": "01", "uuids": [ingreso.uuid]}]
+
+
+@pytest.mark.parametrize("cents", [30000, 24828, 1, 117, 99999, 116000])
+def test_a_refund_credits_exactly_the_refunded_amount_over_several_lines(conekta, post_hook, cents):
+    # given a two-line order of 1,160.00 (IVA 16 % included), where SAT's rounding of each line's
+    # total cannot reach every amount on its own
+    post_hook.conekta(conekta, order_paid())
+    # when part of it (or all of it) is refunded
+    post_hook.conekta(conekta, order_refunded([("6407b5bee1329a000175ba11", cents)],
+                                              event_id="6407b5bee1329a000175ba12", partial=cents < 116000))
+    # then the nota de crédito's Total is exactly the money given back
+    egreso = Refund.objects.get().credit_note
+    assert egreso.total == Decimal(cents) / 100

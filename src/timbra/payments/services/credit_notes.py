@@ -21,7 +21,7 @@ from django.db.models import F, Value
 from timbra.domain import credit_notes, tax_presets
 from timbra.domain.money import round_amount, to_minor
 from timbra.domain.status import InvoiceStatus
-from timbra.invoicing.create import create_invoice
+from timbra.invoicing.create import create_invoice, prepare_invoice
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput, LineInput
 from timbra.invoicing.models import Invoice, InvoiceLine
@@ -59,7 +59,7 @@ def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
     if problem := _unfit(refund, original):
         return _set(refund, Refund.HELD, problem, as_of=as_of)
     try:
-        request = credit_note_request(refund, original)
+        request = credit_note_request(refund, original, as_of=as_of)
         with transaction.atomic():
             if not _claim(refund, as_of=as_of):
                 return _reload(refund)  # another worker credited it
@@ -84,13 +84,41 @@ def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
     return _reload(refund)
 
 
-def credit_note_request(refund: Refund, original: Invoice) -> InvoiceInput:
-    """The Egreso for `refund` against the stamped `original`."""
+def credit_note_request(refund: Refund, original: Invoice, *, as_of: datetime) -> InvoiceInput:
+    """The Egreso for `refund` against the stamped `original`, whose Total is the refund."""
     lines = list(original.lines.all())
     # Weights are what each line cost the customer (base × net factor), so each line's base,
     # and so each of its taxes, shrinks by the same proportion.
     weights = [(line.importe - line.descuento) * _factor(line) for line in lines]
     shares = credit_notes.allocate(refund.amount, weights)
+    request = _request(refund, original, lines, shares)
+    if _total(refund, request, as_of) == refund.amount:
+        return request
+    # Each line's ValorUnitario comes from its share, and SAT's rounding moves a line's total in
+    # steps (1 or 2 cents with IVA 16 %), so the split can miss the refund by a cent or two.
+    # Nudge the two largest shares by a few cents (closest first) until the Egreso's own Total,
+    # computed exactly as the XML will state it, is what was given back.
+    largest = sorted(range(len(shares)), key=lambda i: shares[i], reverse=True)[:2]
+    steps = sorted(range(-3, 4), key=abs)
+    nudges = sorted(((a, b) for a in steps for b in (steps if len(largest) > 1 else [0])),
+                    key=lambda pair: abs(pair[0]) + abs(pair[1]))
+    for nudge in nudges[1:]:
+        trial = list(shares)
+        for index, cents in zip(largest, nudge, strict=False):
+            trial[index] += Decimal(cents) / 100
+        candidate = _request(refund, original, lines, trial)
+        if _total(refund, candidate, as_of) == refund.amount:
+            return candidate
+    # Not reachable by any nudge (never seen): the reservation still caps what is credited.
+    return request
+
+
+def _total(refund: Refund, request: InvoiceInput, as_of: datetime) -> Decimal:
+    invoice, _ = prepare_invoice(refund.org, request, livemode=refund.livemode, as_of=as_of)
+    return invoice.total
+
+
+def _request(refund: Refund, original: Invoice, lines: list[InvoiceLine], shares: list[Decimal]) -> InvoiceInput:
     customer = original.customer
     return InvoiceInput(
         customer_id=original.customer_id,
