@@ -6,9 +6,10 @@ A fresh embedded installation (`timbra serve`: gunicorn + the in-process worker,
 PAC, email outbox) with the demo issuer's test-mode Stripe connection receives signed,
 Stripe-shaped `invoice.paid` events, open loop at `--rate` per second for `--duration` seconds
 (or `--events` in all), each a new payment of the demo customer. When every event is processed
-and every invoice delivered (or `--drain` runs out), it reads from the database, per event,
-`received_at` (stored by the webhook before its 2xx) → the invoice's `stamped_at` → its email's
-`sent_at`, and prints p50/p99 against the goals: p50 ≤ 1 s, p99 ≤ 3 s.
+and every invoice delivered (or `--drain` runs out), it takes per event the time from `received_at`
+(stored by the webhook before its 2xx) to the moment the CFDI's email landed in the outbox (the
+.eml file's mtime: stamped, rendered and sent), and prints p50/p99 against the goals: p50 ≤ 1 s,
+p99 ≤ 3 s.
 
 Unlike bench/webhook_ack.py (50/s for 60 s, which measures the acknowledgement and leaves a
 backlog), the rate here is below the worker's capacity, so the figure is the pipeline's own
@@ -86,8 +87,7 @@ def main() -> int:
     print(f"ack: p50 {median(latencies):.1f} ms, p99 {pct(latencies, 99):.1f} ms; HTTP statuses {statuses}")
     print(f"events {counts['event_status']}, invoices {counts['invoice_status']}")
     latency = pipeline_latency(env, skip_prefix="evt_benchw")  # not the warm-up events
-    ok = [report(name, latency[name], len(latencies)) for name in ("stamped", "emailed")]
-    return 0 if all(ok) else 1
+    return 0 if report("stamped and emailed", latency, len(latencies)) else 1
 
 
 if __name__ == "__main__":
