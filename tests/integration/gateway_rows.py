@@ -1,5 +1,5 @@
 """Gateway rows made directly (no jobs run): a Stripe connection, a payment waiting for fiscal
-data and a failed event about it, for pages and isolation walks."""
+data, a failed event about it and a held refund of it, for pages and isolation walks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from tests.factories import NOW
 from tests.unit.payments.stripe_events import SECRET
 from timbra.orgs.models import Org
-from timbra.payments.models import Payment, WebhookEvent
+from timbra.payments.models import Payment, Refund, WebhookEvent
 from timbra.payments.services.connections import connect_stripe
 
 
@@ -29,5 +29,11 @@ def make_gateway_rows(org: Org, *, livemode: bool = False, marker: str = "ajeno"
         payload=json.dumps({"id": f"evt_{marker}", "marker": f"<script>alert('{marker}')</script>"}),
         payment=payment,
     )
+    refund = Refund.objects.create(
+        org=org, connection=connection, livemode=livemode, provider="stripe", refund_id=f"re_{marker}",
+        payment=payment, currency="MXN", amount=Decimal("16.00"), gateway_status="succeeded", refunded_at=NOW,
+        status=Refund.HELD, status_reason="Reembolso detenido de prueba.", created_at=NOW, updated_at=NOW,
+    )
     return {"connection_id": connection.pk, "secret_id": connection.signing_secret_hints[0]["id"],
-            "event_id": row.pk, "payment_id": payment.pk, "webhook_token": connection.webhook_token}
+            "event_id": row.pk, "payment_id": payment.pk, "webhook_token": connection.webhook_token,
+            "refund_id": refund.pk}

@@ -210,12 +210,14 @@ class Refund(models.Model):
     CREDITED = "credited"  # its Egreso exists
     HELD = "held"  # needs a person (would exceed the invoice, invoice cancelled, ...)
     VOID = "void"  # the gateway says it failed or was canceled: no CFDI
+    DISMISSED = "dismissed"  # a person handled it by hand (services/refunds_admin.py); status_reason says how
     STATUSES = [
         (PENDING, "Pendiente en la pasarela"),
         (WAITING, "Espera la factura original"),
         (CREDITED, "Nota de crédito emitida"),
         (HELD, "Detenido"),
         (VOID, "Sin efecto"),
+        (DISMISSED, "Resuelto a mano"),
     ]
     OPEN = (PENDING, WAITING, HELD)
 
@@ -250,6 +252,10 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Reembolso {self.provider} {self.refund_id} {self.amount} {self.currency}"
+
+    @property
+    def kind_label(self) -> str:
+        return "Contracargo perdido" if self.kind == "dispute_lost" else "Reembolso"
 
 
 # Invoicing rules live in their own module; imported here so Django registers them.

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import F, QuerySet
 
 from timbra.orgs.models import Org
-from timbra.payments.models import GatewayConnection, Payment, WebhookEvent
+from timbra.payments.models import GatewayConnection, Payment, Refund, WebhookEvent
 from timbra.payments.services.external_payments import EXTERNAL
 
 
@@ -39,6 +39,23 @@ def get_event(org: Org, event_id: int, *, livemode: bool) -> WebhookEvent | None
 
 def get_payment(org: Org, payment_id: int, *, livemode: bool) -> Payment | None:
     return payments_for(org, livemode=livemode).filter(pk=payment_id).first()
+
+
+def refunds_of(payment: Payment) -> QuerySet[Refund]:
+    """The payment's refunds (and lost disputes), oldest first, with their credit notes."""
+    return Refund.objects.filter(payment=payment).select_related("credit_note").order_by("refunded_at", "pk")
+
+
+def get_refund(org: Org, payment_id: int, refund_id: int, *, livemode: bool) -> Refund | None:
+    """A refund of the org's payment `payment_id` (both must match: no id from another payment)."""
+    return (Refund.objects.filter(org=org, livemode=livemode, payment_id=payment_id, pk=refund_id)
+            .select_related("payment").first())
+
+
+def held_refunds(org: Org, *, livemode: bool) -> QuerySet[Refund]:
+    """Refunds that wait for a person (Requiere atención), newest first."""
+    return (Refund.objects.filter(org=org, livemode=livemode, status=Refund.HELD)
+            .select_related("payment", "payment__customer").order_by("-updated_at", "-pk"))
 
 
 def parsed_payload(event: WebhookEvent) -> Any:

@@ -28,7 +28,7 @@ from timbra.invoicing.inputs import LineInput
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import ApiKey, Csd, Org
 from timbra.orgs.services import update_org_settings
-from timbra.payments.models import GatewayConnection, Payment, WebhookEvent
+from timbra.payments.models import GatewayConnection, Payment, Refund, WebhookEvent
 from timbra.payments.rules.models import InvoicingRule
 from timbra.payments.rules.services import create_rule
 from timbra.receivables.models import PaymentApplication, ReceivedPayment
@@ -46,7 +46,7 @@ PARAM_KINDS = {"customer_id": "customers", "product_id": "products", "invoice_id
                "plan_id": "plans", "schedule_id": "schedules", "payment_id": "payments",
                "connection_id": "gateway_connections", "secret_id": "signing_secrets",
                "event_id": "gateway_events", "gateway_payment_id": "gateway_payments",
-               "rule_id": "invoicing_rules"}
+               "rule_id": "invoicing_rules", "refund_id": "refunds"}
 # Which kind of rows each list endpoint returns.
 LIST_KINDS = {"/customers": "customers", "/products": "products", "/invoices": "invoices", "/api-keys": "api_keys",
               "/plans": "plans", "/schedules": "schedules", "/payments": "payments", "/payments/due-reps": "payments",
@@ -82,6 +82,8 @@ def sample_body(method: str, path: str, victim: Victim) -> dict[str, Any]:
                 "monto": "1.00", "applications": [{"invoice_id": victim.ids["invoices"][-1], "amount": "1.00"}]}
     if (method, path) == ("POST", "/invoicing-rules/preview"):
         return {"event_id": victim.ids["gateway_events"][0]}
+    if (method, path) == ("POST", "/gateway-payments/{gateway_payment_id}/refunds/{refund_id}/dismiss"):
+        return {"reason": "Descartado por otro"}
     if (method, path) == ("PUT", "/invoicing-rules/{rule_id}"):
         return {"name": "Regla cambiada por otro"}
     if (method, path) == ("POST", "/gateway-connections/{connection_id}/signing-secrets"):
@@ -148,6 +150,7 @@ def snapshot(org: Org) -> dict[str, Any]:
         "gateway_events": list(WebhookEvent.objects.filter(org=org).order_by("pk").values_list("pk", "status",
                                                                                                 "attempts")),
         "gateway_payments": list(Payment.objects.filter(org=org).order_by("pk").values_list("pk", "status")),
+        "refunds": list(Refund.objects.filter(org=org).order_by("pk").values_list("pk", "status", "status_reason")),
         "invoicing_rules": list(InvoicingRule.objects.filter(org=org).order_by("pk").values_list(
             "pk", "name", "position", "updated_at")),
     }
@@ -209,7 +212,8 @@ def org_a(db, frozen, django_capture_on_commit_callbacks):
 
 def _gateway_ids(rows: dict[str, Any]) -> dict[str, list[Any]]:
     return {"gateway_connections": [rows["connection_id"]], "signing_secrets": [rows["secret_id"]],
-            "gateway_events": [rows["event_id"]], "gateway_payments": [rows["payment_id"]]}
+            "gateway_events": [rows["event_id"]], "gateway_payments": [rows["payment_id"]],
+            "refunds": [rows["refund_id"]]}
 
 
 def _gateway_markers(rows: dict[str, Any]) -> list[str]:

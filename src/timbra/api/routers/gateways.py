@@ -26,14 +26,17 @@ from timbra.api.schemas.gateways import (
     EventFilters,
     EventOut,
     EventSummary,
+    GatewayPaymentDetailOut,
     GatewayPaymentFilters,
     GatewayPaymentOut,
+    RefundDismissIn,
+    RefundOut,
     SigningSecretIn,
 )
 from timbra.invoicing.errors import NotFound
 from timbra.payments import selectors
 from timbra.payments.gateways.base import CustomerData, PaymentLine
-from timbra.payments.models import GatewayConnection, Payment, WebhookEvent
+from timbra.payments.models import GatewayConnection, Payment, Refund, WebhookEvent
 from timbra.payments.services import connections
 from timbra.payments.services.external_payments import ExternalPaymentInput, record_external_payment
 from timbra.payments.services.manage_connection import (
@@ -42,6 +45,7 @@ from timbra.payments.services.manage_connection import (
     set_connection_status,
     set_metadata_keys,
 )
+from timbra.payments.services.refunds_admin import dismiss_refund, retry_refund
 
 router = Router(tags=["Pasarelas de pago"], auth=api_key)
 
@@ -201,7 +205,42 @@ def list_gateway_payments(request: HttpRequest, params: Query[PageParams],
     return paginate(rows, params).as_page()
 
 
-@router.get("/gateway-payments/{gateway_payment_id}", response={200: GatewayPaymentOut, **ERRORS},
+@router.get("/gateway-payments/{gateway_payment_id}", response={200: GatewayPaymentDetailOut, **ERRORS},
             summary="Consultar un pago de pasarela")
 def retrieve_gateway_payment(request: HttpRequest, gateway_payment_id: int) -> Payment:
+    """El pago con su factura, sus reembolsos (cada uno con su nota de crédito o por qué no la tiene) y su
+    disputa."""
     return get_gateway_payment(caller(request), gateway_payment_id)
+
+
+def get_refund(who: Caller, gateway_payment_id: int, refund_id: int) -> Refund:
+    payment = get_gateway_payment(who, gateway_payment_id)
+    refund = selectors.get_refund(who.org, payment.pk, refund_id, livemode=who.livemode)
+    if refund is None:
+        raise NotFound("reembolso")
+    return refund
+
+
+@router.post("/gateway-payments/{gateway_payment_id}/refunds/{refund_id}/retry",
+             response={200: RefundOut, **WRITE_ERRORS}, summary="Reintentar un reembolso detenido")
+@idempotent()
+def retry_held_refund(request: HttpRequest, gateway_payment_id: int, refund_id: int) -> RefundOut:
+    """Vuelve a intentar la nota de crédito de un reembolso detenido, con los datos de ahora (p. ej. la factura
+    original ya se timbró). Puede quedar acreditado, en espera o detenido otra vez con el motivo actual: lo
+    reembolsado nunca supera el total de la factura. 409 `refund_not_held` si no está detenido."""
+    who = caller(request)
+    refund = retry_refund(get_refund(who, gateway_payment_id, refund_id), actor=who.actor, as_of=timezone.now())
+    return RefundOut.from_orm(refund)
+
+
+@router.post("/gateway-payments/{gateway_payment_id}/refunds/{refund_id}/dismiss",
+             response={200: RefundOut, **WRITE_ERRORS}, summary="Descartar un reembolso detenido")
+@idempotent()
+def dismiss_held_refund(request: HttpRequest, gateway_payment_id: int, refund_id: int,
+                        payload: RefundDismissIn) -> RefundOut:
+    """Marca un reembolso detenido como resuelto a mano (`dismissed`), con tu motivo, que queda en el historial
+    de la factura original. Repetirlo no cambia nada; 409 `refund_not_held` si está en otro estado."""
+    who = caller(request)
+    refund = dismiss_refund(get_refund(who, gateway_payment_id, refund_id), reason=payload.reason,
+                            actor=who.actor, as_of=timezone.now())
+    return RefundOut.from_orm(refund)

@@ -4,7 +4,6 @@ purpose "invoice", a sale paid in full to invoice (timbra.api.routers.gateways.i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from timbra.invoicing.errors import NotFound
 from timbra.invoicing.models import Invoice
 from timbra.receivables import selectors
 from timbra.receivables.allocation import ApplicationInput
+from timbra.receivables.dates import fecha_pago_instant as _fecha_pago
 from timbra.receivables.models import ReceivedPayment
 from timbra.receivables.services.record_payment import record_payment
 
@@ -47,14 +47,6 @@ def get_payment(who: Caller, payment_id: int) -> ReceivedPayment:
         raise NotFound("pago")
     _with_deadlines(who, [payment])
     return payment
-
-
-def _fecha_pago(value: date | datetime, tz: ZoneInfo, now: datetime) -> datetime:
-    """An aware instant: a bare date is 12:00 that day (SAT's guide, when the hour is unknown),
-    or now if that is still ahead; a naive time is read in the org's zone."""
-    if not isinstance(value, datetime):
-        return min(datetime.combine(value, time(12, 0), tzinfo=tz), now.replace(microsecond=0))
-    return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
 def _applications(who: Caller, payload: PaymentIn) -> list[ApplicationInput] | None:

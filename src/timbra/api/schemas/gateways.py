@@ -14,10 +14,11 @@ from pydantic import Field, field_validator
 from timbra.api.schemas.common import InputSchema, decimal_text, money
 from timbra.api.schemas.invoices import CustomerRef
 from timbra.payments import selectors
-from timbra.payments.models import Payment
+from timbra.payments.models import Payment, Refund
 from timbra.payments.services.connections import webhook_url
 
 PAYMENT_STATUSES = tuple(code for code, _ in Payment.STATUSES)
+REFUND_STATUSES = tuple(code for code, _ in Refund.STATUSES)
 
 
 class MetadataKeysIn(InputSchema):
@@ -181,6 +182,87 @@ class GatewayPaymentOut(Schema):
     @staticmethod
     def resolve_refunded(obj: Any) -> str | None:
         return money(obj.refunded)
+
+
+class RefundOut(Schema):
+    id: int = Field(description="Id en Timbra: {refund_id} en …/refunds/{refund_id}/retry y /dismiss.")
+    gateway_id: str = Field(description="Id del reembolso (o de la disputa perdida) en la pasarela (`re_…`, `dp_…`).")
+    kind: str = Field(description="«refund» o «dispute_lost» (contracargo perdido).")
+    kind_label: str
+    amount: str
+    currency: str
+    gateway_status: str = Field(description="Lo que dice la pasarela: succeeded, pending, failed, canceled…")
+    gateway_reason: str = Field(description="Código de motivo de la pasarela (p. ej. «requested_by_customer»).")
+    status: str = Field(description="Uno de: " + ", ".join(REFUND_STATUSES) + ". «held» requiere a una persona.")
+    status_label: str
+    status_reason: str = Field(description="Por qué está así (en español).")
+    fee: str | None = Field(description="Comisión de la pasarela por el reembolso, en settlement_currency.")
+    net: str | None
+    settlement_currency: str
+    credit_note: InvoiceRef | None = Field(description="La nota de crédito (CFDI de Egreso), si se emitió.")
+    refunded_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_gateway_id(obj: Any) -> str:
+        return str(obj.refund_id)
+
+    @staticmethod
+    def resolve_gateway_reason(obj: Any) -> str:
+        return str(obj.reason)
+
+    @staticmethod
+    def resolve_status_label(obj: Any) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str | None:
+        return money(obj.amount)
+
+    @staticmethod
+    def resolve_fee(obj: Any) -> str | None:
+        return money(obj.fee)
+
+    @staticmethod
+    def resolve_net(obj: Any) -> str | None:
+        return money(obj.net)
+
+
+class DisputeOut(Schema):
+    id: str
+    status: str = Field(description="Lo que dice la pasarela (needs_response, won, lost…).")
+    outcome: str = Field(description="«open», «won» o «lost».")
+    amount: str | None
+    reason: str
+    fee: str | None
+    updated_at: datetime | None
+
+
+class GatewayPaymentDetailOut(GatewayPaymentOut):
+    invoice_total: str | None = Field(description="Total de su factura: lo reembolsado nunca lo supera.")
+    refunds: list[RefundOut] = Field(description="Reembolsos y contracargos perdidos, del más antiguo al más reciente.")
+    dispute: DisputeOut | None = Field(description="La disputa más reciente sobre este pago, si la hay.")
+
+    @staticmethod
+    def resolve_invoice_total(obj: Any) -> str | None:
+        return money(obj.invoice.total) if obj.invoice_id else None
+
+    @staticmethod
+    def resolve_refunds(obj: Any) -> list[Any]:
+        return list(selectors.refunds_of(obj))
+
+    @staticmethod
+    def resolve_dispute(obj: Any) -> dict[str, Any] | None:
+        if not obj.dispute_id:
+            return None
+        return {"id": obj.dispute_id, "status": obj.dispute_status, "outcome": obj.dispute_outcome,
+                "amount": money(obj.dispute_amount), "reason": obj.dispute_reason, "fee": money(obj.dispute_fee),
+                "updated_at": obj.dispute_updated_at}
+
+
+class RefundDismissIn(InputSchema):
+    reason: str = Field(max_length=500, description="Por qué se descarta (p. ej. «nota de crédito emitida a "
+                        "mano»). Queda en el historial de la factura original.")
 
 
 class GatewayPaymentFilters(Schema):

@@ -32,6 +32,8 @@ EVENT_LABELS = {
     # payments lifecycle (payments.services.credit_notes, lifecycle)
     "credit_note": "Nota de crédito emitida",
     "refund_held": "Reembolso detenido",
+    "refund_retry": "Reembolso reintentado",
+    "refund_dismissed": "Reembolso resuelto a mano",
     "cancellation_requested": "Cancelación solicitada",
     "voided_at_gateway": "Anulada en la pasarela",
     "dispute_open": "Disputa abierta",

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from timbra.payments.models import Payment, WebhookEvent
+from timbra.payments.models import Payment, Refund, WebhookEvent
 
 register = template.Library()
 
@@ -15,8 +15,16 @@ _EVENT_CLASS = {"received": "sealed", "processed": "delivered", "ignored": "draf
                 "failed": "delivery-failed"}
 _PAYMENT_CLASS = {"pending": "sealed", "invoiced": "delivered", "applied": "delivered",
                   "awaiting_fiscal_data": "held", "not_invoiced": "draft", "failed": "delivery-failed"}
+_REFUND_CLASS = {"pending": "sealed", "waiting": "sealed", "credited": "delivered", "held": "held",
+                 "void": "draft", "dismissed": "draft"}
 _EVENT_LABELS = dict(WebhookEvent.STATUSES)
 _PAYMENT_LABELS = dict(Payment.STATUSES)
+_REFUND_LABELS = dict(Refund.STATUSES)
+# What the gateway says about a refund or a dispute (Stripe's words), for people.
+_GATEWAY_WORDS = {"succeeded": "Exitoso", "pending": "Pendiente", "failed": "Fallido", "canceled": "Cancelado",
+                  "requires_action": "Requiere acción", "open": "Abierta", "won": "Ganada", "lost": "Perdida",
+                  "needs_response": "Requiere respuesta", "under_review": "En revisión",
+                  "warning_needs_response": "Aviso: requiere respuesta", "warning_closed": "Aviso cerrado"}
 
 
 @register.filter
@@ -29,3 +37,15 @@ def event_badge(status: str) -> SafeString:
 def payment_badge(status: str) -> SafeString:
     return format_html('<span class="badge badge-{}">{}</span>', _PAYMENT_CLASS.get(status, "draft"),
                        _PAYMENT_LABELS.get(status, status))
+
+
+@register.filter
+def refund_badge(status: str) -> SafeString:
+    return format_html('<span class="badge badge-{}">{}</span>', _REFUND_CLASS.get(status, "draft"),
+                       _REFUND_LABELS.get(status, status))
+
+
+@register.filter
+def gateway_word(word: str) -> str:
+    """A refund's or dispute's status at the gateway, in Spanish when known (else as the gateway says)."""
+    return _GATEWAY_WORDS.get(word, word or "—")

@@ -1,4 +1,4 @@
-"""Requiere atención: the invoices a person has to look at, each with why."""
+"""Requiere atención: the invoices (and held refunds) a person has to look at, each with why."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing import selectors
 from timbra.invoicing.models import Invoice
+from timbra.payments.selectors import held_refunds
 
 
 @dataclass(frozen=True)
@@ -44,4 +45,7 @@ def attention_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     invoices = selectors.needs_attention(tenant.org, livemode=tenant.livemode).prefetch_related(
         Prefetch("deliveries", queryset=Delivery.objects.order_by("pk")))
     rows = [_row(invoice) for invoice in invoices]
-    return render_page(request, tenant, "dashboard/attention.html", {"rows": rows, "nav": "attention"})
+    # Held refunds are their own kind of row: they link to their payment, where they are acted on.
+    refunds = list(held_refunds(tenant.org, livemode=tenant.livemode))
+    return render_page(request, tenant, "dashboard/attention.html",
+                       {"rows": rows, "refunds": refunds, "nav": "attention"})

@@ -33,4 +33,5 @@ def payment_detail(request: HttpRequest, tenant: Tenant, payment_id: int) -> Htt
     events = WebhookEvent.objects.filter(payment=payment).order_by("received_at")
     return render_page(request, tenant, "dashboard/gateways/payment_detail.html",
                        {"payment": payment, "events": events, "nav": "gateway_payments",
-                        "external_id": selectors.external_id(payment)})
+                        "external_id": selectors.external_id(payment),
+                        "refunds": list(selectors.refunds_of(payment))})

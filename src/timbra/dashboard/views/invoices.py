@@ -15,6 +15,7 @@ from timbra.catalog.models import Product
 from timbra.customers.models import Customer
 from timbra.dashboard.access import Tenant, org_view, render_page
 from timbra.dashboard.forms import InvoiceFilterForm, InvoiceForm, LineForm, LineFormSet, attach_error
+from timbra.dashboard.views.received_payments import invoice_payments
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing import selectors
 from timbra.invoicing.create import create_invoice
@@ -85,6 +86,7 @@ def invoice_detail(request: HttpRequest, tenant: Tenant, invoice_id: int) -> Htt
         "can_retry": invoice.status == InvoiceStatus.HELD,
         "can_discard": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.HELD),
         "nav": "invoices",
+        **invoice_payments(invoice),
     }
     return render_page(request, tenant, "dashboard/invoices/detail.html", context)
 
