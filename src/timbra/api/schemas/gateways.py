@@ -127,7 +127,33 @@ class EventFilters(Schema):
     connection_id: int | None = None
 
 
-class GatewayPaymentOut(Schema):
+class _MoneyMovedOut(Schema):
+    """What a gateway payment and a refund share: amounts as decimal strings, and the status in
+    Spanish."""
+
+    status_label: str
+    amount: str
+    fee: str | None
+    net: str | None
+
+    @staticmethod
+    def resolve_status_label(obj: Any) -> str:
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_amount(obj: Any) -> str | None:
+        return money(obj.amount)
+
+    @staticmethod
+    def resolve_fee(obj: Any) -> str | None:
+        return money(obj.fee)
+
+    @staticmethod
+    def resolve_net(obj: Any) -> str | None:
+        return money(obj.net)
+
+
+class GatewayPaymentOut(_MoneyMovedOut):
     id: int
     provider: str = Field(description="«stripe», …, o «external» (reportado por API o CSV).")
     key: str = Field(description="Id del dinero en la pasarela: la clave única de su factura.")
@@ -156,35 +182,19 @@ class GatewayPaymentOut(Schema):
     created_at: datetime
 
     @staticmethod
-    def resolve_status_label(obj: Any) -> str:
-        return str(obj.get_status_display())
-
-    @staticmethod
     def resolve_external_id(obj: Any) -> str:
         return selectors.external_id(obj)
-
-    @staticmethod
-    def resolve_amount(obj: Any) -> str | None:
-        return money(obj.amount)
 
     @staticmethod
     def resolve_exchange_rate(obj: Any) -> str | None:
         return decimal_text(obj.exchange_rate)
 
     @staticmethod
-    def resolve_fee(obj: Any) -> str | None:
-        return money(obj.fee)
-
-    @staticmethod
-    def resolve_net(obj: Any) -> str | None:
-        return money(obj.net)
-
-    @staticmethod
     def resolve_refunded(obj: Any) -> str | None:
         return money(obj.refunded)
 
 
-class RefundOut(Schema):
+class RefundOut(_MoneyMovedOut):
     id: int = Field(description="Id en Timbra: {refund_id} en …/refunds/{refund_id}/retry y /dismiss.")
     gateway_id: str = Field(description="Id del reembolso (o de la disputa perdida) en la pasarela (`re_…`, `dp_…`).")
     kind: str = Field(description="«refund» o «dispute_lost» (contracargo perdido).")
@@ -210,22 +220,6 @@ class RefundOut(Schema):
     @staticmethod
     def resolve_gateway_reason(obj: Any) -> str:
         return str(obj.reason)
-
-    @staticmethod
-    def resolve_status_label(obj: Any) -> str:
-        return str(obj.get_status_display())
-
-    @staticmethod
-    def resolve_amount(obj: Any) -> str | None:
-        return money(obj.amount)
-
-    @staticmethod
-    def resolve_fee(obj: Any) -> str | None:
-        return money(obj.fee)
-
-    @staticmethod
-    def resolve_net(obj: Any) -> str | None:
-        return money(obj.net)
 
 
 class DisputeOut(Schema):
