@@ -55,7 +55,7 @@ def plan_edit(request: HttpRequest, tenant: Tenant, plan_id: int) -> HttpRespons
                 follow = f"; la próxima factura de sus {members} suscripciones las usa" if "lines" in changes else ""
                 messages.success(request, f"Plan «{form.cleaned_data['name']}» actualizado{follow}.")
                 return redirect("dashboard:plan_list")
-    return render_page(request, tenant, "dashboard/schedules/plan_edit.html", {
+    return render_page(request, tenant, "dashboard/schedules/plan_form.html", {
         "plan": plan, "form": form, "lines": lines, "members": members, "nav": "schedules", "tab": "plans",
     })  # fmt: skip
 
