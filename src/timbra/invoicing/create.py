@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,7 +26,7 @@ from timbra.orgs.models import Org, Series
 
 def create_invoice(
     org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime, actor: str = "api",
-    expect_new: bool = False,
+    expect_new: bool = False, in_transaction: Callable[[Invoice], object] | None = None,
 ) -> Invoice:
     """Create a draft invoice and queue it for sealing, stamping and delivery.
 
@@ -33,7 +34,9 @@ def create_invoice(
     invoice already exists for them, that invoice is returned (the unique constraint, not a
     check-before-insert, is the guarantee). `expect_new`: skip the up-front lookup (the
     caller just claimed the business key, e.g. a fresh Idempotency-Key); a duplicate still
-    collapses on the constraint."""
+    collapses on the constraint. `in_transaction` runs inside the insert's transaction, after
+    the invoice is written (the API stores the Idempotency-Key's answer with the invoice);
+    it is not called when an existing invoice is returned."""
     if request.source and not expect_new:
         existing = _existing_for_source(org, request)
         if existing is not None:
@@ -44,6 +47,8 @@ def create_invoice(
         # computation happened above.
         with transaction.atomic():
             _insert(invoice, lines, as_of=as_of, actor=actor)
+            if in_transaction is not None:
+                in_transaction(invoice)
     except IntegrityError:
         existing = _existing_for_source(org, request) if request.source else None
         if existing is None:
@@ -64,7 +69,8 @@ def prepare_invoice(
 
     The read-only half of `create_invoice`; previews (schedules, notices) use it so what they
     show is exactly what would be issued."""
-    customer = Customer.objects.filter(pk=request.customer_id, org=org, livemode=livemode).first()
+    # Slices, not .first(): a lookup by primary key needs no ORDER BY (nor Django compiling one).
+    customer = next(iter(Customer.objects.filter(pk=request.customer_id, org=org, livemode=livemode)[:1]), None)
     if customer is None:
         raise NotFound("cliente")
     metodo_pago, forma_pago = _payment_terms(request)
@@ -113,12 +119,6 @@ def _insert(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime, acto
     }
 
 
-def loaded_in_full(invoice: Invoice) -> bool:
-    """True for an invoice this process just created: its lines, deliveries and events are in
-    memory exactly as a prefetch would read them."""
-    return bool(getattr(invoice, "_prefetched_objects_cache", None))
-
-
 def _as_prefetched(model: type[Model], rows: list[Any]) -> QuerySet[Any]:
     queryset = model._default_manager.all()
     queryset._result_cache = rows
@@ -163,7 +163,7 @@ def take_folio(org: Org, serie: str) -> int:
 def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> InvoiceLine:
     product = None
     if line.product_id is not None:
-        product = Product.objects.filter(pk=line.product_id, org=org, livemode=livemode).first()
+        product = next(iter(Product.objects.filter(pk=line.product_id, org=org, livemode=livemode)[:1]), None)
         if product is None:
             raise NotFound(f"producto de la partida {index + 1}")
     field = f"lines[{index}]"

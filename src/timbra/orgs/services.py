@@ -59,7 +59,10 @@ def authenticate_key(token: str, *, as_of: datetime) -> ApiKey | None:
     parts = token.strip().rsplit("_", 1)
     if len(parts) != 2 or not parts[0].startswith(("sk_test_", "sk_live_")):
         return None
-    key = ApiKey.objects.select_related("org").filter(prefix=parts[0], revoked_at__isnull=True).first()
+    # Every API request runs this: the prefix is unique (no ORDER BY needed), and the org's logo
+    # (a blob of up to a few hundred KB) is read only by what draws it, not by every request.
+    rows = ApiKey.objects.select_related("org").defer("org__logo").filter(prefix=parts[0], revoked_at__isnull=True)
+    key = next(iter(rows[:1]), None)
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(token.strip())):
         return None
     if key.last_used_at is None or (as_of - key.last_used_at).total_seconds() > 60:

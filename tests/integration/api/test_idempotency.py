@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import RequestFactory
@@ -217,10 +218,10 @@ def test_every_post_and_put_of_the_api_honours_idempotency_keys():
     assert missing == [], f"add @idempotent() to: {missing}"
 
 
-def test_a_crash_after_creating_the_invoice_but_before_answering_never_duplicates_it(
-    api, customer, product, monkeypatch, frozen
+def test_a_crash_before_the_invoice_commits_leaves_nothing_so_the_retry_creates_it_once(
+    api, customer, product, monkeypatch
 ):
-    # given a server that dies after the invoice committed but before the response was stored
+    # given a server that dies inside the invoice's transaction, as the key's answer is written
     from timbra.api import idempotency
 
     class Crash(BaseException):
@@ -230,16 +231,61 @@ def test_a_crash_after_creating_the_invoice_but_before_answering_never_duplicate
         raise Crash()
 
     with monkeypatch.context() as patch:
-        patch.setattr(idempotency, "_store", crash)
+        patch.setattr(idempotency, "_stored_body", crash)
         with pytest.raises(Crash):
             api.post("/invoices", invoice_body(customer, product), key="orden-crash")
-    assert Invoice.objects.count() == 1
-    # when the client retries with the same key: first while the record looks in flight...
-    assert api.post("/invoices", invoice_body(customer, product), key="orden-crash").status_code == 409
+    # then the invoice and its answer rolled back together: nothing half done
+    assert Invoice.objects.count() == 0 and not IdempotencyRecord.objects.filter(key="orden-crash").exists()
+    # when the client retries with the same key
+    retried = api.post("/invoices", invoice_body(customer, product), key="orden-crash")
+    again = api.post("/invoices", invoice_body(customer, product), key="orden-crash")
+    # then exactly one invoice, and the second retry is a replay of the first answer
+    assert retried.status_code == 202 and "Idempotent-Replayed" not in retried
+    assert again.status_code == 202 and again["Idempotent-Replayed"] == "true"
+    assert Invoice.objects.count() == 1 and again.json() == retried.json()
+
+
+def test_the_invoice_and_the_keys_answer_commit_in_one_write_transaction(api, customer, product):
+    # given the API's hot path (reliability: a write transaction holds SQLite's only write lock)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post("/invoices", invoice_body(customer, product), key="orden-uno")
+    # then one transaction wrote the invoice and the stored answer
+    record = IdempotencyRecord.objects.get(key="orden-uno")
+    assert response.status_code == 202 and record.status_code == 202
+    assert json.loads(bytes(record.response_body)) == response.json()
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "DELETE")]
+    assert any("invoicing_idempotencyrecord" in sql for sql in writes)
+    assert not any(sql.startswith("UPDATE") and "invoicing_idempotencyrecord" in sql for sql in writes)
+    # (the test runs inside a transaction, so each atomic block shows up as a savepoint)
+    assert sum(q["sql"].startswith("SAVEPOINT") for q in queries.captured_queries) == 1
+
+
+def test_an_unanswered_key_from_a_request_that_died_after_creating_the_invoice_returns_that_invoice(
+    api, org, customer, product, frozen
+):
+    # given a request that created its invoice (keyed by the Idempotency-Key) and died before
+    # answering, leaving its record unanswered (how the claim-then-answer flow could end)
+    from timbra.invoicing.create import create_invoice
+    from timbra.invoicing.inputs import InvoiceInput, LineInput
+
+    body = invoice_body(customer, product)
+    request = RequestFactory().post("/api/v1/invoices", data=json.dumps(body), content_type="application/json")
+    IdempotencyRecord.objects.create(org=org, livemode=False, key="orden-vieja", method="POST",
+                                     path="/api/v1/invoices", request_sha256=fingerprint(request), created_at=NOW)
+    first = create_invoice(org, InvoiceInput(customer_id=customer.pk, forma_pago="04", source="api",
+                                             source_id="test:orden-vieja",
+                                             lines=(LineInput(product_id=product.pk, cantidad=Decimal(2)),)),
+                           livemode=False, as_of=NOW)
+    # when the client retries: first while the record looks in flight...
+    assert api.post("/invoices", body, key="orden-vieja").status_code == 409
     # ...then after the record went stale
     frozen.shift(timedelta(minutes=11))
-    retried = api.post("/invoices", invoice_body(customer, product), key="orden-crash")
-    # then it gets the invoice created the first time, not a second one
-    assert retried.status_code == 202
+    retried = api.post("/invoices", body, key="orden-vieja")
+    # then it gets the invoice created the first time, not a second one, and the answer is kept
+    assert retried.status_code == 202 and retried.json()["id"] == first.pk
     assert Invoice.objects.count() == 1
-    assert retried.json()["id"] == Invoice.objects.get().pk
+    assert IdempotencyRecord.objects.get(key="orden-vieja").status_code == 202

@@ -15,12 +15,12 @@ from ninja import Query, Router
 
 from timbra.api.auth import Caller, api_key, caller
 from timbra.api.errors import ApiError
-from timbra.api.idempotency import HEADER, idempotent
+from timbra.api.idempotency import HEADER, idempotent, store_with_work
 from timbra.api.pagination import Page, PageParams, paginate
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.invoices import InvoiceFilters, InvoiceIn, InvoiceOut, InvoiceSummary
 from timbra.invoicing.actions import discard_invoice, retry_invoice
-from timbra.invoicing.create import create_invoice, loaded_in_full
+from timbra.invoicing.create import create_invoice
 from timbra.invoicing.documents import ensure_pdf
 from timbra.invoicing.errors import NotFound
 from timbra.invoicing.models import Invoice, InvoiceDocument
@@ -49,8 +49,8 @@ def detail(who: Caller, invoice_id: int) -> InvoiceOut:
 
 
 @router.post("/invoices", response={202: InvoiceOut, **WRITE_ERRORS}, summary="Crear una factura")
-@idempotent(atomic=False)
-def create(request: HttpRequest, payload: InvoiceIn) -> tuple[int, InvoiceOut]:
+@idempotent(stores_with_work=True)
+def create(request: HttpRequest, payload: InvoiceIn) -> tuple[int, InvoiceOut] | HttpResponse:
     """Crea la factura en borrador con su serie y folio y la encola para sellar, timbrar y enviar.
     Responde 202: consulta GET /invoices/{id} para ver cuándo queda timbrada (o detenida y por qué)."""
     who = caller(request)
@@ -60,12 +60,19 @@ def create(request: HttpRequest, payload: InvoiceIn) -> tuple[int, InvoiceOut]:
         # after a crash between creating and recording the response finds the same invoice.
         mode = "live" if who.livemode else "test"
         request_input = replace(request_input, source="api", source_id=f"{mode}:{key}")
-    # The key was just claimed (idempotency.run), so an invoice for it is not expected; after a
-    # crash mid-request the unique business key still returns the one created then.
+    # No lookup first (expect_new): a key seen before collapses on the invoice's unique business
+    # key, and idempotency.run answers from the key's record.
+    answered: list[HttpResponse] = []
+
+    def answer(invoice: Invoice) -> None:
+        # Inside the invoice's transaction: the key's stored answer commits with the invoice.
+        # Just created, so answered from memory (no read-back).
+        answered.append(store_with_work((202, InvoiceOut.from_orm(invoice))))
+
     invoice = create_invoice(who.org, request_input, livemode=who.livemode, as_of=timezone.now(),
-                             actor=who.actor, expect_new=bool(key))
-    if loaded_in_full(invoice):  # just created: answer from memory, no read-back
-        return 202, InvoiceOut.from_orm(invoice)
+                             actor=who.actor, expect_new=bool(key), in_transaction=answer)
+    if answered:
+        return answered[0]
     return 202, detail(who, invoice.pk)
 
 
