@@ -43,6 +43,7 @@ from timbra.cfdi.pdf_layout import (
     draw_footer,
     draw_lines,
     draw_qr,
+    draw_string,
     draw_watermark,
     grid,
     money,
@@ -155,7 +156,7 @@ def table_header(theme: Theme) -> Block:
                 if right:
                     c.drawRightString(x + width - 2, top - 8 - 7 * i, line)
                 else:
-                    c.drawString(x + 2, top - 8 - 7 * i, line)
+                    draw_string(c, x + 2, top - 8 - 7 * i, line)
             x += width
 
     return Block(height, draw)
@@ -213,7 +214,7 @@ def _row_block(lines: list[list[str]], taxes: list[str]) -> Block:
                 if right:
                     c.drawRightString(x + width - 2, top - 10 - 8.5 * i, line)
                 else:
-                    c.drawString(x + 2, top - 10 - 8.5 * i, line)
+                    draw_string(c, x + 2, top - 10 - 8.5 * i, line)
             x += width
         tax_x = MARGIN + sum(width for _, width, _ in COLUMNS[:3]) + 2
         draw_lines(c, taxes, tax_x, top - 4 - text_h - 5.5, 7.5, F, 6, GRAY)

@@ -195,15 +195,23 @@ class SandboxPac:
         )
 
     def stamp(self, signed_xml: bytes) -> StampResult:
-        """Validate and stamp; the same bytes always get the same UUID (`already_stamped=True`)."""
+        """Validate and stamp; the same bytes always get the same UUID (`already_stamped=True`).
+
+        Insert first, read only when that fails: almost every call brings new bytes, so a lookup
+        before the insert would be a wasted query. A repeat is caught by the ledger's unique key
+        (its freshly minted UUID is dropped), or, if the bytes no longer pass (the 72-hour window
+        has passed since, like Finkok's 307), by the lookup before the rejection goes out."""
         digest = hashlib.sha256(signed_xml).hexdigest()
-        if (entry := self._ledger.get(digest)) is not None:
-            return stamp_result_from_xml(entry.stamped_xml, already_stamped=True)
         now = self._now()
-        with _COMPUTE_LOCK:
-            root = checks.parse_signed_xml(signed_xml)
-            self._validate(root, now)
-            stamped_xml, uuid = self._add_timbre(root, now)
+        try:
+            with _COMPUTE_LOCK:
+                root = checks.parse_signed_xml(signed_xml)
+                self._validate(root, now)
+                stamped_xml, uuid, tfd = self._add_timbre(root, now)
+        except Exception:
+            if (entry := self._ledger.get(digest)) is not None:
+                return stamp_result_from_xml(entry.stamped_xml, already_stamped=True)
+            raise
         entry = LedgerEntry(
             xml_sha256=digest,
             uuid=uuid,
@@ -212,7 +220,9 @@ class SandboxPac:
             created_at=now,
         )
         stored, created = self._ledger.add(entry)
-        return stamp_result_from_xml(stored.stamped_xml, already_stamped=not created)
+        if created:  # our own bytes: read the timbre we just built instead of parsing them back
+            return _stamp_result(tfd, stamped_xml, already_stamped=False)
+        return stamp_result_from_xml(stored.stamped_xml, already_stamped=True)
 
     def recover(self, signed_xml: bytes) -> StampResult | None:
         """The stamp for exactly these bytes, or None if the sandbox never stamped them."""
@@ -237,7 +247,7 @@ class SandboxPac:
         checks.check_emisor(root, self._emisores)
         checks.check_receptor(root, self._receptores)
 
-    def _add_timbre(self, root: etree._Element, now: datetime) -> tuple[bytes, str]:
+    def _add_timbre(self, root: etree._Element, now: datetime) -> tuple[bytes, str, etree._Element]:
         uuid = str(uuid_module.uuid4()).upper()
         tfd = TimbreFiscalDigital(
             proveedor=self._signer_or_load(),
@@ -247,8 +257,9 @@ class SandboxPac:
             sello_cfd=root.get("Sello"),
             leyenda=SANDBOX_LEYENDA,
         )
-        _complemento(root).append(tfd.to_xml())
-        return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8"), uuid
+        timbre = tfd.to_xml()
+        _complemento(root).append(timbre)
+        return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8"), uuid, timbre
 
     def _signer_or_load(self) -> Signer:
         if self._signer is None:
@@ -274,6 +285,10 @@ def stamp_result_from_xml(stamped_xml: bytes, *, already_stamped: bool) -> Stamp
     tfd = checks.read_tfd(checks.parse_signed_xml(stamped_xml))
     if tfd is None:
         raise ValueError("stamped XML has no TimbreFiscalDigital")
+    return _stamp_result(tfd, stamped_xml, already_stamped=already_stamped)
+
+
+def _stamp_result(tfd: etree._Element, stamped_xml: bytes, *, already_stamped: bool) -> StampResult:
     fecha = datetime.fromisoformat(tfd.get("FechaTimbrado", ""))
     return StampResult(
         uuid=tfd.get("UUID", "").upper(),

@@ -8,8 +8,10 @@ is never sent again, and the subject carries the UUID so a rare duplicate is har
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 from datetime import datetime, timedelta
+from email.message import Message
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -22,7 +24,7 @@ from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.documents import render_documents, render_pdf_for, store_pdf
 from timbra.invoicing.models import Invoice
-from timbra.invoicing.transitions import LostRace, move, record
+from timbra.invoicing.transitions import LostRace, event, move, record, record_events
 
 MAX_ATTEMPTS = 8
 
@@ -86,14 +88,20 @@ def deliver(invoice: Invoice, *, as_of: datetime, stamped_xml: bytes | None = No
     with transaction.atomic():
         if new_pdf:
             store_pdf(invoice, pdf)
+        sent_events = []
         for delivery in sent:
             Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.SENT, sent_at=as_of, last_error="")
-            record(invoice, "email_sent", as_of=as_of, message=f"Correo enviado a {', '.join(delivery.recipients)}.")
+            sent_events.append(
+                event(invoice, "email_sent", as_of=as_of, message=f"Correo enviado a {', '.join(delivery.recipients)}.")
+            )
         if len(sent) == len(pending):
             try:  # no savepoint needed: a lost compare-and-swap raises before writing anything
-                move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered", message=_delivered_message(sent))
+                move(invoice, InvoiceStatus.DELIVERED, as_of=as_of, kind="delivered", message=_delivered_message(sent),
+                     earlier=sent_events)
+                sent_events = []
             except LostRace:
                 invoice.refresh_from_db(fields=["status", "status_changed_at"])
+        record_events(sent_events)
     return invoice
 
 
@@ -141,7 +149,23 @@ def _failed(invoice: Invoice, delivery: Delivery, error: str, *, permanent: bool
     jobs.enqueue("delivery.send", invoice_id=invoice.pk, delay=delay.total_seconds())
 
 
-def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes) -> EmailMultiAlternatives:
+class InvoiceEmail(EmailMultiAlternatives):
+    """Django's multipart email with its MIME boundaries chosen up front.
+
+    Left unset, Python's generator picks a boundary by scanning every part (the base64 PDF
+    included) with a freshly compiled regex, per multipart, to rule out a collision. "=_" can
+    appear neither in base64 nor in quoted-printable text, and 128 random bits cannot be
+    guessed or hit by chance in our own 8-bit text parts, so no scan is needed."""
+
+    def message(self) -> Message:
+        msg: Message = super().message()
+        for part in msg.walk():
+            if part.is_multipart():
+                part.set_boundary(f"=_{secrets.token_hex(16)}")
+        return msg
+
+
+def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes) -> InvoiceEmail:
     """The Spanish email with the PDF and XML attached (a REP gets its own wording: its CFDI
     total is 0 XXX by definition, the amount that matters is the payment's)."""
     context = {"invoice": invoice, "org": invoice.org, "customer": invoice.customer}
@@ -152,8 +176,11 @@ def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes)
         context["payment"] = getattr(invoice, "received_payment", None)
     elif invoice.tipo_de_comprobante == "E":  # Egreso: a nota de crédito (refunds, issue 3)
         kind, template = "Nota de crédito", "credit_note_email"
-    message = EmailMultiAlternatives(
-        subject=f"{kind} {invoice.serie_folio} de {invoice.org.nombre} — folio fiscal {invoice.uuid}",
+    message = InvoiceEmail(
+        # A comma, not a dash: an all-ASCII subject is sent as plain text, where a single "—" has
+        # the whole line RFC 2047-encoded, by an encoder quadratic in its length. (Accented names
+        # and "Nota de crédito" are still encoded, and still correct.)
+        subject=f"{kind} {invoice.serie_folio} de {invoice.org.nombre}, folio fiscal {invoice.uuid}",
         body=render_to_string(f"delivery/{template}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from timbra.cfdi.pdf import Branding, render_pdf
 from timbra.domain import catalogs
 from timbra.invoicing.models import Invoice, InvoiceDocument
@@ -9,7 +11,15 @@ from timbra.invoicing.models import Invoice, InvoiceDocument
 
 def branding_for(invoice: Invoice) -> Branding:
     org = invoice.org
-    return Branding(logo=bytes(org.logo) if org.logo else None, color=org.brand_color)
+    return _branding(bytes(org.logo) if org.logo else None, org.brand_color)
+
+
+@lru_cache(maxsize=16)
+def _branding(logo: bytes | None, color: str) -> Branding:
+    # Branding decodes, checks and shrinks the logo with Pillow (3-7 ms for a typical logo) and
+    # is immutable afterwards, so one per distinct logo serves every invoice. Keyed by the logo's
+    # bytes, not the org: a logo changed from another process is simply a new key, never stale.
+    return Branding(logo=logo, color=color)
 
 
 def ensure_pdf(invoice: Invoice) -> bytes:

@@ -20,7 +20,8 @@ class DjangoLedger:
 
     def get(self, xml_sha256: str) -> LedgerEntry | None:
         """The stored stamp for these bytes, or None."""
-        row = SandboxStamp.objects.filter(xml_sha256=xml_sha256).first()
+        # xml_sha256 is unique: a bare LIMIT 1, no ORDER BY for .first() to add.
+        row = next(iter(SandboxStamp.objects.filter(xml_sha256=xml_sha256)[:1]), None)
         return None if row is None else _entry(row)
 
     def add(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:

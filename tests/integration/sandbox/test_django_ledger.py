@@ -57,27 +57,27 @@ def test_sandbox_with_django_ledger_answers_the_same_bytes_with_the_same_uuid(sa
     assert SandboxStamp.objects.get().uuid == first.uuid
 
 
-class BothMissLedger(DjangoLedger):
-    """Holds the first two lookups until both have missed, so both workers really race to insert."""
+class BothInsertLedger(DjangoLedger):
+    """Holds the first two inserts until both workers have stamped, so they really race to insert
+    (the sandbox inserts first and reads the ledger only when the insert loses)."""
 
     def __init__(self) -> None:
-        self.both_missed = threading.Barrier(2, timeout=30)
+        self.both_stamped = threading.Barrier(2, timeout=30)
 
-    def get(self, xml_sha256: str) -> LedgerEntry | None:
-        found = super().get(xml_sha256)
-        if found is None and not self.both_missed.broken:
+    def add(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:
+        if not self.both_stamped.broken:
             try:
-                self.both_missed.wait()
+                self.both_stamped.wait()
             except threading.BrokenBarrierError:
                 pass
-        return found
+        return super().add(entry)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_threads_stamping_the_same_bytes_concurrently_get_one_uuid(tmp_path: Path) -> None:
-    # given one signed CFDI and two workers that both find no stamp for it
+    # given one signed CFDI and two workers that both stamp it before either inserts
     taxpayers = load_test_taxpayers(sat_dir() / "test-taxpayers.csv")
-    ledger = BothMissLedger()
+    ledger = BothInsertLedger()
     sandbox = SandboxPac.for_home(tmp_path, ledger, taxpayers, lambda: NOW)
     signed = signed_cfdi(CfdiSpec(folio="race"))
     results: list[StampResult] = []
