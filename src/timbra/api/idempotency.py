@@ -291,6 +291,13 @@ class _Pending:
     redact: tuple[str, ...]
     stored: bool = False
 
+    def insert(self, response: HttpResponse) -> None:
+        """The key's record, already answered with `response`."""
+        IdempotencyRecord.objects.create(**self.scope, method=self.method, path=self.path,
+                                         request_sha256=self.digest, created_at=self.now,
+                                         status_code=response.status_code,
+                                         response_body=_stored_body(response, self.redact))
+
 
 _PENDING: ContextVar[_Pending | None] = ContextVar("timbra_idempotency_pending", default=None)
 
@@ -303,10 +310,7 @@ def store_with_work(result: Any) -> HttpResponse:
     pending = _PENDING.get()
     if pending is None or response.status_code >= 500:
         return response
-    IdempotencyRecord.objects.create(**pending.scope, method=pending.method, path=pending.path,
-                                     request_sha256=pending.digest, created_at=pending.now,
-                                     status_code=response.status_code,
-                                     response_body=_stored_body(response, pending.redact))
+    pending.insert(response)
     pending.stored = True
     return response
 
@@ -350,33 +354,7 @@ def _run_storing_with_work(who: Caller, key: str, request: HttpRequest, call: Ca
             if existing is not None:  # left unanswered by a request that died long ago
                 _store(existing, response, redact)
             else:
-                IdempotencyRecord.objects.create(**scope, method=pending.method, path=pending.path,
-                                                 request_sha256=digest, created_at=now,
-                                                 status_code=response.status_code,
-                                                 response_body=_stored_body(response, redact))
-    except (IntegrityError, _Superseded):
-        return error_response(*IN_PROGRESS, HEADER)
-    return response
-    # Nothing stored with the work: the work already existed under its business key (a
-    # concurrent or earlier request with this key), or the answer is an error.
-    existing = IdempotencyRecord.objects.filter(**scope).first()
-    if existing is not None and existing.request_sha256 != digest:
-        _answer_from(existing, digest, now=now)  # raises idempotency_key_reused
-    if existing is not None and existing.status_code is not None:
-        return replay(existing)
-    if response is None:
-        raise _in_progress()
-    if response.status_code >= 500:
-        return response
-    try:  # a client error, or work found by its business key: stored on its own
-        with transaction.atomic():
-            if existing is not None:
-                _store(existing, response, redact)
-            else:
-                IdempotencyRecord.objects.create(**scope, method=pending.method, path=pending.path,
-                                                 request_sha256=digest, created_at=now,
-                                                 status_code=response.status_code,
-                                                 response_body=_stored_body(response, redact))
+                pending.insert(response)
     except (IntegrityError, _Superseded):
         return error_response(*IN_PROGRESS, HEADER)
     return response

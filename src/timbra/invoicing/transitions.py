@@ -53,21 +53,10 @@ def move(
     return invoice
 
 
-def record(
-    invoice: Invoice,
-    kind: str,
-    *,
-    as_of: datetime,
-    message: str = "",
-    actor: str = "sistema",
-    data: dict[str, Any] | None = None,
-    from_status: str = "",
-    to_status: str = "",
-) -> InvoiceEvent:
-    """Append an event to the invoice's timeline (no status change)."""
-    recorded = event(invoice, kind, as_of=as_of, message=message, actor=actor, data=data,
-                     from_status=from_status, to_status=to_status)
-    recorded.save(force_insert=True)
+def record(invoice: Invoice, kind: str, *, as_of: datetime, **details: Any) -> InvoiceEvent:
+    """Append an event to the invoice's timeline (no status change); `details` are `event()`'s."""
+    recorded = event(invoice, kind, as_of=as_of, **details)
+    record_events([recorded])
     return recorded
 
 
