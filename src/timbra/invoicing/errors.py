@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class InvoicingError(Exception):
     """Rejected input. `code` is stable; `message` is Spanish; `field` points at the input."""
@@ -18,3 +22,11 @@ class NotFound(InvoicingError):
 
     def __init__(self, what: str = "recurso") -> None:
         super().__init__("not_found", f"No se encontró el {what}.")
+
+
+def found(row: T | None, what: str) -> T:
+    """`row`, or NotFound(`what`) when the lookup found nothing (another org's or mode's id is
+    indistinguishable from none)."""
+    if row is None:
+        raise NotFound(what)
+    return row

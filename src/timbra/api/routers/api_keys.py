@@ -16,7 +16,7 @@ from timbra.api.idempotency import idempotent
 from timbra.api.pagination import Page, PageParams, paginate
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.api_keys import ApiKeyCreated, ApiKeyIn, ApiKeyOut
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import found
 from timbra.orgs.models import ApiKey
 from timbra.orgs.services import create_api_key, revoke_api_key
 
@@ -24,10 +24,7 @@ router = Router(tags=["API keys"], auth=admin_key)
 
 
 def get_key(who: Caller, key_id: int) -> ApiKey:
-    key = ApiKey.objects.filter(pk=key_id, org=who.org, livemode=who.livemode).first()
-    if key is None:
-        raise NotFound("API key")
-    return key
+    return found(ApiKey.objects.filter(pk=key_id, org=who.org, livemode=who.livemode).first(), "API key")
 
 
 @router.get("/api-keys", response={200: Page[ApiKeyOut], **ERRORS}, summary="Listar API keys")

@@ -17,17 +17,14 @@ from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.customers import CustomerIn, CustomerOut, CustomerPatch
 from timbra.customers.models import Customer
 from timbra.customers.services import create_customer, update_customer
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import found
 
 router = Router(tags=["Clientes"], auth=api_key)
 
 
 def get_customer(who: Caller, customer_id: int) -> Customer:
     """The caller's customer, or 404 (another org's or mode's id is indistinguishable from none)."""
-    customer = Customer.objects.filter(pk=customer_id, org=who.org, livemode=who.livemode).first()
-    if customer is None:
-        raise NotFound("cliente")
-    return customer
+    return found(Customer.objects.filter(pk=customer_id, org=who.org, livemode=who.livemode).first(), "cliente")
 
 
 @router.post("/customers", response={201: CustomerOut, **WRITE_ERRORS}, summary="Crear un cliente")

@@ -33,7 +33,7 @@ from timbra.api.schemas.gateways import (
     RefundOut,
     SigningSecretIn,
 )
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import found
 from timbra.payments import selectors
 from timbra.payments.gateways.base import CustomerData, PaymentLine
 from timbra.payments.models import GatewayConnection, Payment, Refund, WebhookEvent
@@ -66,24 +66,15 @@ def invoice_sale(who: Caller, payload: Any, *, paid_at: datetime, as_of: datetim
 
 
 def get_connection(who: Caller, connection_id: int) -> GatewayConnection:
-    connection = selectors.get_connection(who.org, connection_id, livemode=who.livemode)
-    if connection is None:
-        raise NotFound("conexión")
-    return connection
+    return found(selectors.get_connection(who.org, connection_id, livemode=who.livemode), "conexión")
 
 
 def get_event(who: Caller, event_id: int) -> WebhookEvent:
-    event = selectors.get_event(who.org, event_id, livemode=who.livemode)
-    if event is None:
-        raise NotFound("evento")
-    return event
+    return found(selectors.get_event(who.org, event_id, livemode=who.livemode), "evento")
 
 
 def get_gateway_payment(who: Caller, payment_id: int) -> Payment:
-    payment = selectors.get_payment(who.org, payment_id, livemode=who.livemode)
-    if payment is None:
-        raise NotFound("pago")
-    return payment
+    return found(selectors.get_payment(who.org, payment_id, livemode=who.livemode), "pago")
 
 
 @router.get("/gateway-connections", response={200: list[ConnectionOut], **ERRORS},
@@ -215,10 +206,7 @@ def retrieve_gateway_payment(request: HttpRequest, gateway_payment_id: int) -> P
 
 def get_refund(who: Caller, gateway_payment_id: int, refund_id: int) -> Refund:
     payment = get_gateway_payment(who, gateway_payment_id)
-    refund = selectors.get_refund(who.org, payment.pk, refund_id, livemode=who.livemode)
-    if refund is None:
-        raise NotFound("reembolso")
-    return refund
+    return found(selectors.get_refund(who.org, payment.pk, refund_id, livemode=who.livemode), "reembolso")
 
 
 @router.post("/gateway-payments/{gateway_payment_id}/refunds/{refund_id}/retry",

@@ -22,7 +22,7 @@ from timbra.api.schemas.invoices import InvoiceFilters, InvoiceIn, InvoiceOut, I
 from timbra.invoicing.actions import discard_invoice, retry_invoice
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.documents import ensure_pdf
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import found
 from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.selectors import invoices_for
 
@@ -37,10 +37,7 @@ def get_invoice(who: Caller, invoice_id: int, *, detail: bool = False) -> Invoic
     rows = invoices_for(who.org, livemode=who.livemode).select_related("org")
     if detail:
         rows = rows.prefetch_related("lines", "deliveries", "events")
-    invoice = rows.filter(pk=invoice_id).first()
-    if invoice is None:
-        raise NotFound("comprobante")
-    return invoice
+    return found(rows.filter(pk=invoice_id).first(), "comprobante")
 
 
 def detail(who: Caller, invoice_id: int) -> InvoiceOut:

@@ -17,16 +17,13 @@ from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.products import ProductIn, ProductOut, ProductPatch
 from timbra.catalog.models import Product
 from timbra.catalog.services import create_product, update_product
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import found
 
 router = Router(tags=["Productos"], auth=api_key)
 
 
 def get_product(who: Caller, product_id: int) -> Product:
-    product = Product.objects.filter(pk=product_id, org=who.org, livemode=who.livemode).first()
-    if product is None:
-        raise NotFound("producto")
-    return product
+    return found(Product.objects.filter(pk=product_id, org=who.org, livemode=who.livemode).first(), "producto")
 
 
 @router.post("/products", response={201: ProductOut, **WRITE_ERRORS}, summary="Crear un producto")

@@ -20,7 +20,7 @@ from timbra.api.routers.gateways import invoice_sale
 from timbra.api.schemas.gateways import GatewayPaymentOut
 from timbra.api.schemas.receivables import DueRepsOut, PaymentIn, PaymentOut, PaymentSummary
 from timbra.customers.models import Customer
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import NotFound, found
 from timbra.invoicing.models import Invoice
 from timbra.receivables import selectors
 from timbra.receivables.allocation import ApplicationInput
@@ -42,9 +42,7 @@ def _with_deadlines(who: Caller, payments: Iterable[ReceivedPayment]) -> None:
 
 def get_payment(who: Caller, payment_id: int) -> ReceivedPayment:
     """The caller's payment (same org and mode) with its applications, or 404."""
-    payment = selectors.get_payment(who.org, payment_id, livemode=who.livemode)
-    if payment is None:
-        raise NotFound("pago")
+    payment = found(selectors.get_payment(who.org, payment_id, livemode=who.livemode), "pago")
     _with_deadlines(who, [payment])
     return payment
 
@@ -53,11 +51,11 @@ def _applications(who: Caller, payload: PaymentIn) -> list[ApplicationInput] | N
     if payload.applications is None:
         return None
     ids = [a.invoice_id for a in payload.applications]
-    found = {i.pk: i for i in Invoice.objects.filter(pk__in=ids, org=who.org, livemode=who.livemode)}
-    missing = [i for i in ids if i not in found]
+    invoices = {i.pk: i for i in Invoice.objects.filter(pk__in=ids, org=who.org, livemode=who.livemode)}
+    missing = [i for i in ids if i not in invoices]
     if missing:
         raise NotFound(f"factura {missing[0]}")
-    return [ApplicationInput(invoice=found[a.invoice_id], imp_pagado=a.amount, equivalencia_dr=a.equivalencia_dr)
+    return [ApplicationInput(invoice=invoices[a.invoice_id], imp_pagado=a.amount, equivalencia_dr=a.equivalencia_dr)
             for a in payload.applications]
 
 
@@ -77,9 +75,8 @@ def create(request: HttpRequest, payload: PaymentIn) -> tuple[int, PaymentOut | 
     if payload.purpose == "invoice":
         return invoice_sale(who, payload, paid_at=_fecha_pago(payload.fecha_pago, ZoneInfo(who.org.timezone), now),
                             as_of=now)
-    customer = Customer.objects.filter(pk=payload.customer_id, org=who.org, livemode=who.livemode).first()
-    if customer is None:
-        raise NotFound("cliente")
+    customer = found(Customer.objects.filter(pk=payload.customer_id, org=who.org, livemode=who.livemode).first(),
+                     "cliente")
     # The payment's business key: the caller's external id, else the Idempotency-Key, so a retry
     # after a crash between recording and answering still finds the same payment.
     key = request.headers.get(HEADER)

@@ -14,7 +14,7 @@ from timbra.api.errors import ApiError
 from timbra.api.idempotency import idempotent
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.rules import PreviewIn, ReorderIn, RuleIn, RuleListOut, RuleOut, RulePreviewOut
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import found
 from timbra.payments.rules.models import InvoicingRule
 from timbra.payments.rules.preview import Preview, preview_payment
 from timbra.payments.rules.services import (
@@ -30,10 +30,7 @@ router = Router(tags=["Reglas de facturación"], auth=api_key)
 
 
 def get_rule(who: Caller, rule_id: int) -> InvoicingRule:
-    rule = InvoicingRule.objects.filter(pk=rule_id, org=who.org, livemode=who.livemode).first()
-    if rule is None:
-        raise NotFound("regla de facturación")
-    return rule
+    return found(InvoicingRule.objects.filter(pk=rule_id, org=who.org, livemode=who.livemode).first(), "regla de facturación")
 
 
 @router.get("/invoicing-rules", response={200: RuleListOut, **ERRORS}, summary="Listar reglas de facturación")

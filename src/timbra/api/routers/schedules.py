@@ -29,7 +29,7 @@ from timbra.api.schemas.schedules import (
     ScheduleSummary,
     totals_by_currency,
 )
-from timbra.invoicing.errors import NotFound
+from timbra.invoicing.errors import found
 from timbra.schedules import selectors
 from timbra.schedules.models import Plan, Schedule
 from timbra.schedules.preview import Estimator
@@ -46,18 +46,12 @@ MAX_PREVIEW_DAYS = 3 * 366
 
 
 def get_plan(who: Caller, plan_id: int) -> Plan:
-    plan = selectors.get_plan(who.org, plan_id, livemode=who.livemode)
-    if plan is None:
-        raise NotFound("plan")
-    return plan
+    return found(selectors.get_plan(who.org, plan_id, livemode=who.livemode), "plan")
 
 
 def get_schedule(who: Caller, schedule_id: int) -> Schedule:
     """The caller's schedule (same org and mode) or 404."""
-    schedule = selectors.get_schedule(who.org, schedule_id, livemode=who.livemode)
-    if schedule is None:
-        raise NotFound("programación")
-    return schedule
+    return found(selectors.get_schedule(who.org, schedule_id, livemode=who.livemode), "programación")
 
 
 def _with_next_invoice(schedule: Schedule, *, as_of: datetime, estimator: Estimator) -> Schedule:
