@@ -32,6 +32,18 @@ def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "timbra", *args], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+def stop(*procs: subprocess.Popen[bytes]) -> None:
+    """Terminate the processes (gracefully: they finish their current request or job), killing
+    any that has not exited after 20 s."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def demo(env: dict[str, str]) -> dict[str, object]:
     timbra(env, "init", "--demo")
     return json.loads((Path(env["TIMBRA_HOME"]) / "demo.json").read_text())

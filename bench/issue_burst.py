@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import demo, fresh_env, median, pct, spawn, wait_http  # noqa: E402
+from _setup import demo, fresh_env, median, pct, spawn, stop, wait_http  # noqa: E402
 
 PROFILE_SCRIPT = Path(__file__).resolve().parent / "_stage_profile.py"
 
@@ -118,13 +118,7 @@ def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, 
         elapsed = time.perf_counter() - start
         cpu = tree_cpu_seconds([p.pid for p in procs]) - cpu_before
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(*procs)
     mode = f"PostgreSQL + {workers} worker processes" if postgres else "embedded (SQLite, timbra serve)"
     print(f"\n== throughput: {n} invoices, {mode}, {concurrency} client threads ==")
     print(f"API accepted all in {accepted:.1f} s  (POST p50 {median(latencies):.0f} ms, p99 {pct(latencies, 99):.0f} ms)")

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import ROOT, demo, fresh_env, median, pct, spawn, wait_http  # noqa: E402
+from _setup import ROOT, demo, fresh_env, median, pct, spawn, stop, wait_http  # noqa: E402
 
 # A real Stripe-shaped invoice.paid (API 2024-06-20): the same one the tests use.
 TEMPLATE = json.loads((ROOT / "tests" / "unit" / "payments" / "fixtures" / "invoice_paid.json").read_text())
@@ -235,11 +235,7 @@ def main() -> None:
             f"(n={len(values)}; under sustained load the queue grows, so this is a backlog figure)"
         )
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except Exception:
-            server.kill()
+        stop(server)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import demo, fresh_env, median, pct, spawn, wait_http  # noqa: E402
+from _setup import demo, fresh_env, median, pct, spawn, stop, wait_http  # noqa: E402
 from webhook_ack import database_counts, fire, pipeline_latency, warm_up  # noqa: E402
 
 GOALS = {"p50": 1.0, "p99": 3.0}  # seconds, webhook received → CFDI stamped and emailed
@@ -77,11 +77,7 @@ def main() -> int:
         expected = len(latencies) + warm
         counts = wait_done(env, expected, drain=args.drain)
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except Exception:
-            server.kill()
+        stop(server)
     print(f"\n== webhook -> stamped -> emailed: {len(latencies)} signed invoice.paid at {args.rate:g}/s "
           f"(sent in {elapsed:.1f} s, after {warm} warm-up events), embedded timbra serve ==")
     print(f"ack: p50 {median(latencies):.1f} ms, p99 {pct(latencies, 99):.1f} ms; HTTP statuses {statuses}")

@@ -27,22 +27,23 @@ _GATEWAY_WORDS = {"succeeded": "Exitoso", "pending": "Pendiente", "failed": "Fal
                   "warning_needs_response": "Aviso: requiere respuesta", "warning_closed": "Aviso cerrado"}
 
 
+def _badge(status: str, classes: dict[str, str], labels: dict[str, str]) -> SafeString:
+    return format_html('<span class="badge badge-{}">{}</span>', classes.get(status, "draft"), labels.get(status, status))
+
+
 @register.filter
 def event_badge(status: str) -> SafeString:
-    return format_html('<span class="badge badge-{}">{}</span>', _EVENT_CLASS.get(status, "draft"),
-                       _EVENT_LABELS.get(status, status))
+    return _badge(status, _EVENT_CLASS, _EVENT_LABELS)
 
 
 @register.filter
 def payment_badge(status: str) -> SafeString:
-    return format_html('<span class="badge badge-{}">{}</span>', _PAYMENT_CLASS.get(status, "draft"),
-                       _PAYMENT_LABELS.get(status, status))
+    return _badge(status, _PAYMENT_CLASS, _PAYMENT_LABELS)
 
 
 @register.filter
 def refund_badge(status: str) -> SafeString:
-    return format_html('<span class="badge badge-{}">{}</span>', _REFUND_CLASS.get(status, "draft"),
-                       _REFUND_LABELS.get(status, status))
+    return _badge(status, _REFUND_CLASS, _REFUND_LABELS)
 
 
 @register.filter
