@@ -2,6 +2,8 @@ import pytest
 import time_machine
 
 from tests.factories import NOW, make_customer, make_org, make_product
+from tests.unit.payments.stripe_events import SECRET
+from timbra.payments.services.connections import connect_stripe
 
 
 @pytest.fixture
@@ -24,3 +26,9 @@ def customer(org):
 @pytest.fixture
 def product(org):
     return make_product(org)
+
+
+@pytest.fixture
+def stripe(org):
+    """A test-mode Stripe connection of `org`, verifying with the fixtures' signing secret."""
+    return connect_stripe(org, signing_secret=SECRET, livemode=False, as_of=NOW)

@@ -7,24 +7,18 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import NOW
 from tests.integration.api.conftest import ApiClient, error_of, make_token
 from tests.integration.payments.conftest import Deliverer
 from tests.unit.payments.stripe_events import OTHER_SECRET, SECRET, event
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.models import Invoice
 from timbra.payments.models import GatewayConnection, Payment, WebhookEvent
-from timbra.payments.services.connections import connect_stripe, signing_secrets
+from timbra.payments.services.connections import signing_secrets
 
 pytestmark = pytest.mark.django_db
 
 SALE = {"purpose": "invoice", "external_id": "venta-001", "fecha_pago": "2026-11-20", "monto": "1160.00",
         "metodo": "transferencia", "descripcion": "Consultoría noviembre"}
-
-
-@pytest.fixture
-def stripe(org):
-    return connect_stripe(org, signing_secret=SECRET, livemode=False, as_of=NOW)
 
 
 @pytest.fixture

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import NOW, make_org
+from tests.factories import make_org
 from tests.integration.api.conftest import ApiClient, error_of, make_token
 from tests.integration.payments.conftest import Deliverer
 from tests.integration.refund_rows import egresos, held_by_creation_error, held_by_excess
-from tests.unit.payments.stripe_events import SECRET
 from timbra.payments.models import Refund
-from timbra.payments.services.connections import connect_stripe
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe(org):
-    return connect_stripe(org, signing_secret=SECRET, livemode=False, as_of=NOW)
 
 
 @pytest.fixture

@@ -14,17 +14,10 @@ from tests.factories import NOW
 from tests.integration.gateway_rows import make_gateway_rows
 from tests.integration.payments.conftest import Deliverer
 from tests.integration.refund_rows import FIRST, REFUSAL, egresos, held_by_creation_error, held_by_excess
-from tests.unit.payments.stripe_events import SECRET
 from timbra.invoicing.models import Invoice
-from timbra.payments.models import GatewayConnection, Payment, Refund
-from timbra.payments.services.connections import connect_stripe
+from timbra.payments.models import Payment, Refund
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe(org) -> GatewayConnection:
-    return connect_stripe(org, signing_secret=SECRET, livemode=False, as_of=NOW)
 
 
 @pytest.fixture

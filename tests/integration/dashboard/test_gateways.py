@@ -16,14 +16,9 @@ from tests.unit.payments.stripe_events import OTHER_SECRET, SECRET, event
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import Org
 from timbra.payments.models import GatewayConnection, Payment, WebhookEvent
-from timbra.payments.services.connections import connect_stripe, signing_secrets
+from timbra.payments.services.connections import signing_secrets
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe(org) -> GatewayConnection:
-    return connect_stripe(org, signing_secret=SECRET, livemode=False, as_of=NOW)
 
 
 @pytest.fixture
