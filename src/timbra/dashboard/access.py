@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from timbra.orgs.models import Org
 LIVEMODE_SESSION_KEY = "dashboard_livemode"
 
 P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,11 @@ def render_page(request: HttpRequest, tenant: Tenant, template: str, context: di
                 *, status: int = 200) -> HttpResponse:
     """Render a dashboard page; the base template needs the tenant for the nav and mode banner."""
     return render(request, template, {"tenant": tenant, **(context or {})}, status=status)
+
+
+def or_404(row: T | None, message: str) -> T:
+    """`row`, or a 404 page saying `message` when the tenant's lookup found nothing (another
+    org's or mode's id is indistinguishable from none)."""
+    if row is None:
+        raise Http404(message)
+    return row

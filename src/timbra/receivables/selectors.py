@@ -119,6 +119,14 @@ def rep_deadline(fecha_pago: datetime, *, tz: ZoneInfo, deadline_day: int) -> da
     return date(year, month, min(deadline_day, calendar.monthrange(year, month)[1]))
 
 
+
+def with_rep_deadlines(org: Org, payments: Iterable[ReceivedPayment]) -> None:
+    """Attach each payment's REP deadline as `rep_deadline` (one settings read for a whole page)."""
+    tz, day = ZoneInfo(org.timezone), settings_for(org).rep_deadline_day
+    for payment in payments:
+        payment.rep_deadline = rep_deadline(payment.fecha_pago, tz=tz, deadline_day=day)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class DueRep:
     """A payment whose REP has not been stamped yet, and by when it must be."""

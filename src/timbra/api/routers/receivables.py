@@ -3,7 +3,6 @@ purpose "invoice", a sale paid in full to invoice (timbra.api.routers.gateways.i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,17 +32,10 @@ router = Router(tags=["Pagos recibidos y complementos de pago"], auth=api_key)
 SOURCE = "api"
 
 
-def _with_deadlines(who: Caller, payments: Iterable[ReceivedPayment]) -> None:
-    """Attach each payment's REP deadline (one settings read for the whole page)."""
-    tz, day = ZoneInfo(who.org.timezone), selectors.settings_for(who.org).rep_deadline_day
-    for payment in payments:
-        payment.rep_deadline = selectors.rep_deadline(payment.fecha_pago, tz=tz, deadline_day=day)  # type: ignore[attr-defined]
-
-
 def get_payment(who: Caller, payment_id: int) -> ReceivedPayment:
     """The caller's payment (same org and mode) with its applications, or 404."""
     payment = found(selectors.get_payment(who.org, payment_id, livemode=who.livemode), "pago")
-    _with_deadlines(who, [payment])
+    selectors.with_rep_deadlines(who.org, [payment])
     return payment
 
 
@@ -105,7 +97,7 @@ def list_payments(request: HttpRequest, params: Query[PaymentFilters]) -> dict[s
     if params.invoice_id is not None:
         rows = rows.filter(applications__invoice_id=params.invoice_id).distinct()
     page = paginate(rows, params)
-    _with_deadlines(who, page.rows)
+    selectors.with_rep_deadlines(who.org, page.rows)
     return page.as_page()
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.forms import ApiKeyForm
 from timbra.orgs.models import ApiKey
 from timbra.orgs.services import create_api_key, revoke_api_key
@@ -35,9 +35,7 @@ def api_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @org_view
 @require_POST
 def api_key_revoke(request: HttpRequest, tenant: Tenant, key_id: int) -> HttpResponse:
-    key = ApiKey.objects.filter(org=tenant.org, pk=key_id).first()
-    if key is None:
-        raise Http404("No se encontró la clave.")
+    key = or_404(ApiKey.objects.filter(org=tenant.org, pk=key_id).first(), "No se encontró la clave.")
     revoke_api_key(key, as_of=timezone.now())
     messages.success(request, f"La clave {key.prefix}… quedó revocada; las peticiones con ella serán rechazadas.")
     return redirect("dashboard:api_keys")

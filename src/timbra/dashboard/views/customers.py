@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from timbra.customers.models import Customer
 from timbra.customers.services import create_customer, update_customer
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.forms import CustomerForm, SearchForm, attach_error
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.errors import InvoicingError
@@ -27,10 +27,7 @@ def _customers(tenant: Tenant) -> QuerySet[Customer]:
 
 def customer_or_404(tenant: Tenant, customer_id: int) -> Customer:
     """The org's customer in the current mode; another org's id is a 404."""
-    customer = _customers(tenant).filter(pk=customer_id).first()
-    if customer is None:
-        raise Http404("No se encontró el cliente.")
-    return customer
+    return or_404(_customers(tenant).filter(pk=customer_id).first(), "No se encontró el cliente.")
 
 
 def _safe_next(request: HttpRequest) -> str | None:

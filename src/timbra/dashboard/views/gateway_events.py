@@ -7,11 +7,11 @@ import json
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.gateway_forms import EventFilterForm
 from timbra.dashboard.views.gateways import PROVIDER_LABELS
 from timbra.invoicing.errors import InvoicingError
@@ -23,10 +23,7 @@ PAGE_SIZE = 50
 
 
 def event_or_404(tenant: Tenant, event_id: int) -> WebhookEvent:
-    event = selectors.get_event(tenant.org, event_id, livemode=tenant.livemode)
-    if event is None:
-        raise Http404("No se encontró el evento.")
-    return event
+    return or_404(selectors.get_event(tenant.org, event_id, livemode=tenant.livemode), "No se encontró el evento.")
 
 
 @org_view

@@ -4,9 +4,9 @@ their invoice."""
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.gateway_forms import PaymentFilterForm
 from timbra.payments import selectors
 from timbra.payments.models import WebhookEvent
@@ -27,9 +27,7 @@ def payment_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 
 @org_view
 def payment_detail(request: HttpRequest, tenant: Tenant, payment_id: int) -> HttpResponse:
-    payment = selectors.get_payment(tenant.org, payment_id, livemode=tenant.livemode)
-    if payment is None:
-        raise Http404("No se encontró el cobro.")
+    payment = or_404(selectors.get_payment(tenant.org, payment_id, livemode=tenant.livemode), "No se encontró el cobro.")
     events = WebhookEvent.objects.filter(payment=payment).order_by("received_at")
     return render_page(request, tenant, "dashboard/gateways/payment_detail.html",
                        {"payment": payment, "events": events, "nav": "gateway_payments",

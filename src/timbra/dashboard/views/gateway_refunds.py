@@ -4,12 +4,12 @@ is fixed, or dismiss it as handled by hand (services/refunds_admin.py does both)
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from timbra.dashboard.access import Tenant, org_view
+from timbra.dashboard.access import Tenant, or_404, org_view
 from timbra.invoicing.errors import InvoicingError
 from timbra.payments import selectors
 from timbra.payments.models import Refund
@@ -24,10 +24,7 @@ _OUTCOMES = {
 
 
 def refund_or_404(tenant: Tenant, payment_id: int, refund_id: int) -> Refund:
-    refund = selectors.get_refund(tenant.org, payment_id, refund_id, livemode=tenant.livemode)
-    if refund is None:
-        raise Http404("No se encontró el reembolso.")
-    return refund
+    return or_404(selectors.get_refund(tenant.org, payment_id, refund_id, livemode=tenant.livemode), "No se encontró el reembolso.")
 
 
 @org_view

@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.gateway_forms import CONNECT_TEXT, ApiKeyForm, ConnectForm, MetadataKeysForm, SecretForm
 from timbra.invoicing.errors import InvoicingError
 from timbra.payments import selectors
@@ -30,10 +30,7 @@ PROVIDER_LABELS = {"stripe": "Stripe", "conekta": "Conekta", "mercadopago": "Mer
 
 def connection_or_404(tenant: Tenant, connection_id: int) -> GatewayConnection:
     """The org's connection in the current mode; another org's id is a 404."""
-    connection = selectors.get_connection(tenant.org, connection_id, livemode=tenant.livemode)
-    if connection is None:
-        raise Http404("No se encontró la conexión.")
-    return connection
+    return or_404(selectors.get_connection(tenant.org, connection_id, livemode=tenant.livemode), "No se encontró la conexión.")
 
 
 def _cards(tenant: Tenant) -> list[dict[str, Any]]:

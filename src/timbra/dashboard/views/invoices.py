@@ -7,13 +7,13 @@ import re
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from timbra.catalog.models import Product
 from timbra.customers.models import Customer
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.forms import InvoiceFilterForm, InvoiceForm, LineForm, LineFormSet, attach_error
 from timbra.dashboard.views.received_payments import invoice_payments
 from timbra.domain.status import InvoiceStatus
@@ -28,10 +28,7 @@ _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 
 def invoice_or_404(tenant: Tenant, invoice_id: int) -> Invoice:
     """The org's invoice in the current mode; anything else (another org's id) is a 404."""
-    invoice = selectors.get_invoice(tenant.org, invoice_id, livemode=tenant.livemode)
-    if invoice is None:
-        raise Http404("No se encontró la factura.")
-    return invoice
+    return or_404(selectors.get_invoice(tenant.org, invoice_id, livemode=tenant.livemode), "No se encontró la factura.")
 
 
 def _search(invoices: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
 from timbra.catalog.models import Product
 from timbra.catalog.services import create_product, update_product
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.forms import ProductForm, SearchForm, attach_error
 from timbra.invoicing.errors import InvoicingError
 
@@ -24,10 +24,7 @@ def _products(tenant: Tenant) -> QuerySet[Product]:
 
 def product_or_404(tenant: Tenant, product_id: int) -> Product:
     """The org's product in the current mode; another org's id is a 404."""
-    product = _products(tenant).filter(pk=product_id).first()
-    if product is None:
-        raise Http404("No se encontró el producto.")
-    return product
+    return or_404(_products(tenant).filter(pk=product_id).first(), "No se encontró el producto.")
 
 
 @org_view

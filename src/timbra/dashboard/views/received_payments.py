@@ -8,7 +8,6 @@ session (org_view); another org's payment, customer or invoice id is a 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,11 +19,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from timbra.customers.models import Customer
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.receivable_forms import CustomerFilterForm, OpenInvoice, ReceivedPaymentForm
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.models import Invoice, InvoiceDocument
-from timbra.orgs.models import Org
 from timbra.receivables import selectors
 from timbra.receivables.allocation import balances
 from timbra.receivables.models import PaymentApplication, ReceivedPayment
@@ -40,19 +38,9 @@ def _customers(tenant: Tenant) -> Any:
     return Customer.objects.filter(org=tenant.org, livemode=tenant.livemode).order_by("nombre")
 
 
-def _with_deadlines(org: Org, payments: Iterable[ReceivedPayment]) -> None:
-    """Attach each payment's REP deadline (one settings read for the whole page)."""
-    tz, day = ZoneInfo(org.timezone), selectors.settings_for(org).rep_deadline_day
-    for payment in payments:
-        payment.rep_deadline = selectors.rep_deadline(payment.fecha_pago, tz=tz, deadline_day=day)  # type: ignore[attr-defined]
-
-
 def payment_or_404(tenant: Tenant, payment_id: int) -> ReceivedPayment:
     """The org's payment in the current mode; another org's id is a 404."""
-    payment = selectors.get_payment(tenant.org, payment_id, livemode=tenant.livemode)
-    if payment is None:
-        raise Http404("No se encontró el pago.")
-    return payment
+    return or_404(selectors.get_payment(tenant.org, payment_id, livemode=tenant.livemode), "No se encontró el pago.")
 
 
 def open_invoices(tenant: Tenant, customer: Customer) -> list[OpenInvoice]:
@@ -71,7 +59,7 @@ def payment_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if form.is_valid() and (customer := form.cleaned_data["cliente"]):
         payments = payments.filter(customer=customer)
     page = Paginator(payments, PAGE_SIZE).get_page(request.GET.get("page"))
-    _with_deadlines(tenant.org, page.object_list)
+    selectors.with_rep_deadlines(tenant.org, page.object_list)
     return render_page(request, tenant, "dashboard/receivables/list.html", {"form": form, "page": page, "nav": NAV})
 
 
@@ -137,7 +125,7 @@ def _has_files(invoice: Invoice | None) -> bool:
 def payment_detail(request: HttpRequest, tenant: Tenant, received_payment_id: int) -> HttpResponse:
     """One payment: what it paid of each invoice and its REP with status and downloads."""
     payment = payment_or_404(tenant, received_payment_id)
-    _with_deadlines(tenant.org, [payment])
+    selectors.with_rep_deadlines(tenant.org, [payment])
     rep = payment.rep_invoice
     can_void = payment.status == ReceivedPayment.RECORDED and (rep is None or rep.status in VOIDABLE_REP)
     return render_page(request, tenant, "dashboard/receivables/detail.html", {

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.rule_forms import RateSourceForm, RuleForm, sample_choices
 from timbra.invoicing.errors import InvoicingError
 from timbra.payments.rules.models import InvoicingRule, InvoicingSettings
@@ -28,10 +28,7 @@ from timbra.payments.rules.services import (
 
 def rule_or_404(tenant: Tenant, rule_id: int) -> InvoicingRule:
     """The org's rule in the current mode; another org's id is a 404."""
-    rule = rules_of(tenant.org, livemode=tenant.livemode).filter(pk=rule_id).first()
-    if rule is None:
-        raise Http404("No se encontró la regla.")
-    return rule
+    return or_404(rules_of(tenant.org, livemode=tenant.livemode).filter(pk=rule_id).first(), "No se encontró la regla.")
 
 
 @org_view

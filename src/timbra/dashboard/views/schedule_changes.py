@@ -12,11 +12,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.forms import LineFormSet, attach_error
 from timbra.dashboard.schedule_change_forms import OverridesForm, PlanEditForm, line_initial, lines_changed
 from timbra.dashboard.views.schedules import _attach_lines_error, _filled, _products, schedule_or_404
@@ -28,10 +28,7 @@ from timbra.schedules.services.plans import update_plan
 
 
 def _plan_or_404(tenant: Tenant, plan_id: int) -> Plan:
-    plan = selectors.get_plan(tenant.org, plan_id, livemode=tenant.livemode)
-    if plan is None:
-        raise Http404("No se encontró el plan.")
-    return plan
+    return or_404(selectors.get_plan(tenant.org, plan_id, livemode=tenant.livemode), "No se encontró el plan.")
 
 
 @org_view

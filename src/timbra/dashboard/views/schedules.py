@@ -15,14 +15,14 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from timbra.catalog.models import Product
 from timbra.customers.models import Customer
-from timbra.dashboard.access import Tenant, org_view, render_page
+from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.forms import LineForm, LineFormSet, PlanForm, ScheduleForm, attach_error
 from timbra.domain.periods import Frequency
 from timbra.invoicing.errors import InvoicingError
@@ -63,10 +63,7 @@ def _row(schedule: Schedule, estimator: Estimator) -> ScheduleRow:
 
 def schedule_or_404(tenant: Tenant, schedule_id: int) -> Schedule:
     """The org's schedule in the current mode; another org's id is a 404."""
-    schedule = selectors.get_schedule(tenant.org, schedule_id, livemode=tenant.livemode)
-    if schedule is None:
-        raise Http404("No se encontró la suscripción.")
-    return schedule
+    return or_404(selectors.get_schedule(tenant.org, schedule_id, livemode=tenant.livemode), "No se encontró la suscripción.")
 
 
 @org_view
