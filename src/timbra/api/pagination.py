@@ -68,6 +68,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                        field="cursor") from exc
 
 
+def where(queryset: QuerySet[M], **conditions: Any) -> QuerySet[M]:
+    """`queryset` narrowed by the list filters the caller gave (a None or empty filter is not
+    applied): `where(rows, status=filters.status, customer_id=filters.customer_id)`."""
+    given = {name: value for name, value in conditions.items() if value is not None and value != ""}
+    return queryset.filter(**given) if given else queryset
+
+
 def paginate(queryset: QuerySet[M], params: PageParams) -> Slice[M]:
     """One page of `queryset` ordered by (-created_at, -id)."""
     queryset = queryset.order_by("-created_at", "-pk")

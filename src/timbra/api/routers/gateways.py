@@ -17,7 +17,7 @@ from ninja import Query, Router
 
 from timbra.api.auth import Caller, admin_key, api_key, caller
 from timbra.api.idempotency import idempotent
-from timbra.api.pagination import Page, PageParams, paginate
+from timbra.api.pagination import Page, PageParams, paginate, where
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.gateways import (
     ConnectionIn,
@@ -156,13 +156,8 @@ def list_events(request: HttpRequest, params: Query[PageParams], filters: Query[
     """Los eventos de las pasarelas, del más reciente al más antiguo, con lo que produjeron o por qué no.
     Filtros: status, type, connection_id."""
     who = caller(request)
-    rows = selectors.events_for(who.org, livemode=who.livemode)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    if filters.type:
-        rows = rows.filter(event_type=filters.type)
-    if filters.connection_id is not None:
-        rows = rows.filter(connection_id=filters.connection_id)
+    rows = where(selectors.events_for(who.org, livemode=who.livemode), status=filters.status,
+                 event_type=filters.type, connection_id=filters.connection_id)
     return paginate(rows, params).as_page()
 
 
@@ -188,11 +183,8 @@ def list_gateway_payments(request: HttpRequest, params: Query[PageParams],
     """Pagos que Timbra factura por sí mismo (pasarelas, y los reportados con `purpose` «invoice» o por CSV),
     con comisión, neto, forma de pago, estado y su factura. Filtros: status, provider."""
     who = caller(request)
-    rows = selectors.payments_for(who.org, livemode=who.livemode)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    if filters.provider:
-        rows = rows.filter(provider=filters.provider)
+    rows = where(selectors.payments_for(who.org, livemode=who.livemode), status=filters.status,
+                 provider=filters.provider)
     return paginate(rows, params).as_page()
 
 

@@ -16,7 +16,7 @@ from ninja import Query, Router
 from timbra.api.auth import Caller, api_key, caller
 from timbra.api.errors import ApiError
 from timbra.api.idempotency import HEADER, idempotent, store_with_work
-from timbra.api.pagination import Page, PageParams, paginate
+from timbra.api.pagination import Page, PageParams, paginate, where
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.invoices import InvoiceFilters, InvoiceIn, InvoiceOut, InvoiceSummary
 from timbra.invoicing.actions import discard_invoice, retry_invoice
@@ -82,10 +82,7 @@ def list_invoices(request: HttpRequest, params: Query[PageParams],
 
 
 def _filtered(rows: QuerySet[Invoice], filters: InvoiceFilters, who: Caller) -> QuerySet[Invoice]:
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    if filters.customer_id is not None:
-        rows = rows.filter(customer_id=filters.customer_id)
+    rows = where(rows, status=filters.status, customer_id=filters.customer_id)
     tz = ZoneInfo(who.org.timezone)
     if filters.created_from is not None:
         rows = rows.filter(created_at__gte=_instant(filters.created_from, tz))

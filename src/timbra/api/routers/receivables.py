@@ -13,7 +13,7 @@ from pydantic import Field
 
 from timbra.api.auth import Caller, api_key, caller
 from timbra.api.idempotency import HEADER, idempotent
-from timbra.api.pagination import Page, PageParams, paginate
+from timbra.api.pagination import Page, PageParams, paginate, where
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.routers.gateways import invoice_sale
 from timbra.api.schemas.gateways import GatewayPaymentOut
@@ -91,10 +91,8 @@ class PaymentFilters(PageParams):
 def list_payments(request: HttpRequest, params: Query[PaymentFilters]) -> dict[str, Any]:
     """Pagos recibidos, del más reciente al más antiguo, con el estado de su complemento."""
     who = caller(request)
-    rows = selectors.payments_for(who.org, livemode=who.livemode)
-    if params.customer_id is not None:
-        rows = rows.filter(customer_id=params.customer_id)
-    if params.invoice_id is not None:
+    rows = where(selectors.payments_for(who.org, livemode=who.livemode), customer_id=params.customer_id)
+    if params.invoice_id is not None:  # through the applications: distinct, one row per payment
         rows = rows.filter(applications__invoice_id=params.invoice_id).distinct()
     page = paginate(rows, params)
     selectors.with_rep_deadlines(who.org, page.rows)

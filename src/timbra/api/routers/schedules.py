@@ -14,7 +14,7 @@ from pydantic import Field
 from timbra.api.auth import Caller, api_key, caller
 from timbra.api.errors import ApiError
 from timbra.api.idempotency import idempotent
-from timbra.api.pagination import Page, PageParams, paginate
+from timbra.api.pagination import Page, PageParams, paginate, where
 from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.schemas.schedules import (
     CancelIn,
@@ -123,10 +123,8 @@ class ScheduleFilters(PageParams):
 def list_schedules(request: HttpRequest, params: Query[ScheduleFilters]) -> dict[str, Any]:
     """Programaciones, de la más reciente a la más antigua, con su próxima fecha e importe."""
     who = caller(request)
-    rows = selectors.schedules_for(who.org, livemode=who.livemode)
-    for name in ("status", "customer_id", "plan_id"):
-        if getattr(params, name) is not None:
-            rows = rows.filter(**{name: getattr(params, name)})
+    rows = where(selectors.schedules_for(who.org, livemode=who.livemode), status=params.status,
+                 customer_id=params.customer_id, plan_id=params.plan_id)
     page = paginate(rows, params)
     now = timezone.now()
     estimator = Estimator(as_of=now)
