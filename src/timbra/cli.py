@@ -62,7 +62,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = str(args.port or os.environ.get("PORT", "8000"))
     web = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "timbra.wsgi:application", "--bind", f"{args.host}:{port}",
-         "--workers", str(args.web_workers), "--threads", "4", "--access-logfile", "-",
+         "--workers", str(args.web_workers), "--threads", str(args.web_threads), "--access-logfile", "-",
+         # The app (and every view, timbra.wsgi) loads once in gunicorn's master, before it forks.
+         "--preload",
          "--graceful-timeout", "10"],
         env={**os.environ, "TIMBRA_HOME": str(settings.TIMBRA_HOME)},
     )
@@ -100,8 +102,10 @@ def _run_consumer(*, workers: int, worker_type: str) -> None:
     from django.db import connections
 
     from timbra import jobs
+    from timbra.invoicing.warm import warm_up
 
     huey = jobs.queue()
+    warm_up()  # once here, inherited by every forked worker: no cold first invoice per process
     connections.close_all()  # never share a database connection across fork
     # An idle worker polls at most every 0.5 s (Huey's default backs off to 10 s), so the
     # first job after a quiet spell — a webhook, a single API call — starts within half a second.
@@ -212,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-type", choices=["process", "thread"],
                    default=os.environ.get("TIMBRA_WORKER_TYPE", "process"))
     p.add_argument("--web-workers", type=int, default=int(os.environ.get("TIMBRA_WEB_WORKERS", "2")))
+    p.add_argument("--web-threads", type=int, default=int(os.environ.get("TIMBRA_WEB_THREADS", "4")))
     p.add_argument("--worker-nice", type=int, default=int(os.environ.get("TIMBRA_WORKER_NICE", "10")),
                    help="prioridad más baja (nice) de los trabajadores embebidos frente a la web; 0 la iguala")
     p.set_defaults(func=cmd_serve)

@@ -132,6 +132,12 @@ def _xslt(path: Path) -> etree.XSLT:
         return etree.XSLT(etree.parse(str(path), parser=make_parser()), access_control=access)
 
 
+def compile_stylesheets(schema_root: Path | None = None) -> None:
+    """Compile every cadena original XSLT now (`invoicing.warm`), not on the first invoice."""
+    for relative in _XSLT_BY_ROOT.values():
+        _xslt(((schema_root or DEFAULT_SCHEMA_ROOT) / relative).resolve())
+
+
 def cadena_original(xml: bytes | etree._Element, schema_root: Path | None = None) -> str:
     """SAT's cadena original of a Comprobante 4.0 or a TimbreFiscalDigital 1.1."""
     root = _root_of(xml)
