@@ -12,7 +12,7 @@ from timbra.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
 
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "timbra.sqlite":  # noqa: F405
     # A file, not SQLite's shared-cache memory DB: its table locks ignore the busy timeout,
     # so concurrency tests would measure the test harness instead of WAL + IMMEDIATE.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["TIMBRA_HOME"], "test.sqlite3")}  # noqa: F405

@@ -100,6 +100,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Persistent connections: closing the last connection to a WAL database checkpoints
     # and fsyncs it (~12 ms measured), which a worker closing after every job pays each time.
     DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["ENGINE"] = "timbra.sqlite"  # writers queue on a kernel lock (timbra/sqlite)
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a write transaction takes the lock at BEGIN, so two workers queue on
         # the busy timeout instead of failing with "database is locked" on upgrade.
@@ -127,7 +128,7 @@ def _huey_settings() -> dict[str, object]:
     if url.startswith(("postgres://", "postgresql://")):
         return {**common, "huey_class": "huey.PostgresHuey", "dsn": url.replace("postgres://", "postgresql://", 1)}
     filename = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else str(TIMBRA_HOME / "queue.sqlite3")
-    return {**common, "huey_class": "huey.SqliteHuey", "filename": filename}
+    return {**common, "huey_class": "timbra.jobs.sqlite_queue.GatedSqliteHuey", "filename": filename}
 
 
 HUEY = _huey_settings()
