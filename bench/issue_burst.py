@@ -1,25 +1,28 @@
 """N invoices from API request to emailed PDF, sandbox PAC.
 
-    python bench/issue_burst.py N [--postgres] [--workers 2] [--concurrency 8] [--profile 200]
+    python bench/issue_burst.py N [--postgres] [--workers 2] [--concurrency 8] [--profile 200] [--new-connections]
 
 Phase 1 (stage profile): one process runs the real services on `--profile` invoices and prints the
 median ms of each stage: build+seal, stamp (sandbox PAC), PDF, email, and database (the rest).
 Phase 2 (throughput): a real installation — embedded (`timbra serve`: gunicorn + consumer) or, with
 --postgres, PostgreSQL for data and queue, `timbra serve --no-worker` plus `--workers` `timbra worker`
-processes — receives N `POST /api/v1/invoices` over HTTP from `--concurrency` client threads; the clock
+processes — receives N `POST /api/v1/invoices` over HTTP from `--concurrency` client threads, each on
+its own keep-alive connection as an SDK or requests.Session client sends them (`--new-connections`: a
+TCP connection per request, as a client with no session does); the clock
 stops when the last invoice is delivered (PDF rendered, email written). Prints invoices/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,15 +41,30 @@ def profile_stages(n: int) -> None:
     print(out, end="")
 
 
-def post_invoice(base: str, key: str, body: bytes) -> float:
+_client = threading.local()
+
+
+def post_invoice(port: int, key: str, body: bytes, *, keep_alive: bool = True) -> float:
+    """One POST on this client thread's own keep-alive connection, as an API client with a
+    session (requests.Session, an SDK) sends it; `keep_alive=False`: a new connection each time."""
     start = time.perf_counter()
-    request = urllib.request.Request(
-        f"{base}/api/v1/invoices", data=body, method="POST",
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json",
-                 "Idempotency-Key": uuid.uuid4().hex})
-    with urllib.request.urlopen(request, timeout=60) as response:
+    conn = getattr(_client, "conn", None) if keep_alive else None
+    if conn is None:
+        conn = _client.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", "/api/v1/invoices", body=body, headers={
+            "Authorization": f"Bearer {key}", "Content-Type": "application/json",
+            "Idempotency-Key": uuid.uuid4().hex})
+        response = conn.getresponse()
         response.read()
-        assert response.status in (200, 201, 202), response.status
+    except (http.client.HTTPException, OSError):
+        conn.close()  # a broken connection is not reused; the bench reports the failure
+        _client.conn = None
+        raise
+    if not keep_alive:
+        conn.close()
+        _client.conn = None
+    assert response.status in (200, 201, 202), response.status
     return (time.perf_counter() - start) * 1000
 
 
@@ -90,7 +108,8 @@ def tree_cpu_seconds(roots: list[int]) -> float:
     return sum(ticks.get(pid, 0) for pid in wanted) / os.sysconf("SC_CLK_TCK")
 
 
-def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, port: int) -> None:
+def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, port: int,
+               keep_alive: bool = True) -> None:
     extra = {"PORT": str(port)}
     if postgres:
         extra |= {"DATABASE_URL": postgres, "TIMBRA_QUEUE_URL": postgres}
@@ -105,10 +124,13 @@ def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, 
         body = json.dumps({"customer_id": info["customer_id"], "forma_pago": "04",
                            "lines": [{"product_id": info["product_id"], "cantidad": "1"}]}).encode()
         cpu_before = tree_cpu_seconds([p.pid for p in procs])
+        client_before = time.process_time()
         start = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
-            latencies = list(pool.map(lambda _: post_invoice(base, str(info["api_key"]), body), range(n)))
+            latencies = list(pool.map(lambda _: post_invoice(port, str(info["api_key"]), body,
+                                                               keep_alive=keep_alive), range(n)))
         accepted = time.perf_counter() - start
+        client_cpu = time.process_time() - client_before
         counts: dict[str, int] = {}
         while time.perf_counter() - start < max(600, n):
             counts = delivered_count(env)
@@ -120,8 +142,10 @@ def throughput(n: int, *, postgres: str | None, workers: int, concurrency: int, 
     finally:
         stop(*procs)
     mode = f"PostgreSQL + {workers} worker processes" if postgres else "embedded (SQLite, timbra serve)"
-    print(f"\n== throughput: {n} invoices, {mode}, {concurrency} client threads ==")
-    print(f"API accepted all in {accepted:.1f} s  (POST p50 {median(latencies):.0f} ms, p99 {pct(latencies, 99):.0f} ms)")
+    connections = "keep-alive connections" if keep_alive else "a new connection per request"
+    print(f"\n== throughput: {n} invoices, {mode}, {concurrency} client threads, {connections} ==")
+    print(f"API accepted all in {accepted:.1f} s  (POST p50 {median(latencies):.0f} ms, p99 {pct(latencies, 99):.0f} ms; "
+          f"the load generator used {client_cpu * 1000 / n:.1f} ms of CPU per request)")
     print(f"final states: {counts}")
     print(f"end to end (first request → last emailed PDF): {elapsed:.1f} s = {n / elapsed:.1f} invoices/s")
     print(f"server CPU (web + queue + workers): {cpu * 1000 / n:.1f} ms per invoice; "
@@ -146,11 +170,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--profile", type=int, default=200, help="invoices in the stage profile (0 to skip)")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--new-connections", action="store_true",
+                        help="open a new HTTP connection for every request (default: one keep-alive per client thread)")
     args = parser.parse_args()
     if args.profile:
         profile_stages(args.profile)
     throughput(args.n, postgres=_pg_database() if args.postgres else None, workers=args.workers,
-               concurrency=args.concurrency, port=args.port)
+               concurrency=args.concurrency, port=args.port, keep_alive=not args.new_connections)
 
 
 if __name__ == "__main__":
