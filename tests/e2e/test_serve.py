@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +30,26 @@ def _call(url: str, key: str, body: dict[str, object] | None = None) -> tuple[in
                                               "Idempotency-Key": "serve-test-1"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, response.read()
+
+
+def _cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+
+
+def _descendants(root: int) -> list[int]:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
 
 
 def test_serve_issues_an_invoice_over_http_and_stops_on_ctrl_c(tmp_path):
@@ -59,6 +81,11 @@ def test_serve_issues_an_invoice_over_http_and_stops_on_ctrl_c(tmp_path):
         status, pdf = _call(f"{base}/api/v1/invoices/{invoice_id}/pdf", key)
         assert status == 200 and pdf.startswith(b"%PDF")
         assert list((tmp_path / "outbox").glob("*.eml"))
+        # The queue's worker processes run as background work (SCHED_BATCH); the web does not.
+        policies = {" ".join(_cmdline(pid)[1:4]): os.sched_getscheduler(pid) for pid in _descendants(server.pid)}
+        assert {p for cmd, p in policies.items() if "gunicorn" in cmd} == {os.SCHED_OTHER}, policies
+        assert os.sched_getscheduler(server.pid) == os.SCHED_BATCH
+        assert {p for cmd, p in policies.items() if "gunicorn" not in cmd} == {os.SCHED_BATCH}, policies
     finally:
         server.send_signal(signal.SIGINT)
         output, _ = server.communicate(timeout=30)
