@@ -10,21 +10,12 @@ import threading
 import pytest
 from django.db import connection, transaction
 
+from tests.writer_gate import gate_is_free
 from timbra.jobs.sqlite_queue import GatedSqliteStorage
 from timbra.orgs.models import Org
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def _gate_is_free(database: str) -> bool:
-    fd = os.open(f"{database}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
 
 
 @pytest.fixture
@@ -36,34 +27,34 @@ def database():
 
 def test_a_write_transaction_holds_the_gate_until_commit(database):
     with transaction.atomic():
-        assert not _gate_is_free(database)
+        assert not gate_is_free(database)
         Org.objects.filter(pk=-1).update(nombre="X")
-    assert _gate_is_free(database)
+    assert gate_is_free(database)
 
 
 def test_a_rolled_back_transaction_lets_the_gate_go(database):
     with pytest.raises(RuntimeError), transaction.atomic():
-        assert not _gate_is_free(database)
+        assert not gate_is_free(database)
         raise RuntimeError("boom")
-    assert _gate_is_free(database)
+    assert gate_is_free(database)
     with transaction.atomic():  # and the next one gets in
-        assert not _gate_is_free(database)
+        assert not gate_is_free(database)
 
 
 def test_a_nested_atomic_block_does_not_take_it_twice(database):
     with transaction.atomic():
         with transaction.atomic():
-            assert not _gate_is_free(database)
-        assert not _gate_is_free(database)  # the savepoint's release is not the commit
-    assert _gate_is_free(database)
+            assert not gate_is_free(database)
+        assert not gate_is_free(database)  # the savepoint's release is not the commit
+    assert gate_is_free(database)
 
 
 def test_a_closed_connection_lets_the_gate_go(database):
     transaction.set_autocommit(False)  # noqa: FBT003
     connection._start_transaction_under_autocommit()
-    assert not _gate_is_free(database)
+    assert not gate_is_free(database)
     connection.close()
-    assert _gate_is_free(database)
+    assert gate_is_free(database)
 
 
 def test_two_threads_writing_together_both_commit(database):
@@ -88,7 +79,7 @@ def test_two_threads_writing_together_both_commit(database):
     for thread in threads:
         thread.join(60)
     assert errors == []
-    assert _gate_is_free(database)
+    assert gate_is_free(database)
 
 
 def test_the_queue_storage_round_trips_and_waits_for_its_gate(tmp_path):

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import threading
 import time
 
+from tests.writer_gate import gate_is_free
 from timbra.sqlite.gate import WriterGate
-
-
-def _free(path: str) -> bool:
-    """True if nobody holds the gate of `path` (checked through a fresh open file)."""
-    fd = os.open(f"{path}-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
-    return True
 
 
 def test_a_second_gate_waits_until_the_first_lets_go(tmp_path):
@@ -39,7 +27,7 @@ def test_a_second_gate_waits_until_the_first_lets_go(tmp_path):
     first.release()
     assert entered.wait(5), "the second writer was not woken when the gate opened"
     thread.join(5)
-    assert _free(db)
+    assert gate_is_free(db)
 
 
 def test_acquire_twice_is_one_hold_and_release_without_hold_is_harmless(tmp_path):
@@ -48,9 +36,9 @@ def test_acquire_twice_is_one_hold_and_release_without_hold_is_harmless(tmp_path
     gate.release()
     gate.acquire()
     gate.acquire()
-    assert gate.held and not _free(db)
+    assert gate.held and not gate_is_free(db)
     gate.release()
-    assert not gate.held and _free(db)
+    assert not gate.held and gate_is_free(db)
 
 
 def test_a_forked_child_does_not_inherit_its_parents_hold(tmp_path):
@@ -82,4 +70,4 @@ def test_a_dead_holder_leaves_the_gate_open(tmp_path):
         WriterGate(db).acquire()
         os._exit(0)  # dies holding it
     os.waitpid(pid, 0)
-    assert _free(db)
+    assert gate_is_free(db)
