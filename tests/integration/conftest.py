@@ -32,3 +32,12 @@ def product(org):
 def stripe(org):
     """A test-mode Stripe connection of `org`, verifying with the fixtures' signing secret."""
     return connect_stripe(org, signing_secret=SECRET, livemode=False, as_of=NOW)
+
+
+@pytest.fixture
+def stripe_webhook(stripe, django_capture_on_commit_callbacks):
+    """Post one signed Stripe event to `stripe`'s webhook and run the jobs it queues."""
+    from tests.integration.payments.conftest import Deliverer
+
+    deliver = Deliverer(django_capture_on_commit_callbacks)
+    return lambda data: deliver(stripe, data)

@@ -7,17 +7,11 @@ import pytest
 
 from tests.factories import make_org
 from tests.integration.api.conftest import ApiClient, error_of, make_token
-from tests.integration.payments.conftest import Deliverer
 from tests.integration.refund_rows import egresos, held_by_creation_error, held_by_excess
 from timbra.payments.models import Refund
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def run(stripe, django_capture_on_commit_callbacks):
-    deliver = Deliverer(django_capture_on_commit_callbacks)
-    return lambda data: deliver(stripe, data)
 
 
 def _url(refund: Refund, action: str) -> str:
@@ -25,10 +19,10 @@ def _url(refund: Refund, action: str) -> str:
 
 
 def test_retrying_a_held_refund_issues_its_credit_note_and_a_replay_answers_the_same(
-    api, stripe, run, django_capture_on_commit_callbacks
+    api, stripe, stripe_webhook, django_capture_on_commit_callbacks
 ):
     # given a refund held by a fault that is gone now
-    refund = held_by_creation_error(run)
+    refund = held_by_creation_error(stripe_webhook)
     # when retried twice with one key, then once more with another
     with django_capture_on_commit_callbacks(execute=True):
         first = api.post(_url(refund, "retry"), key="retry-1")
@@ -42,9 +36,9 @@ def test_retrying_a_held_refund_issues_its_credit_note_and_a_replay_answers_the_
     assert len(egresos(stripe)) == 1
 
 
-def test_dismissing_a_held_refund_records_the_reason_and_is_refused_once_dismissed(api, stripe, run):
+def test_dismissing_a_held_refund_records_the_reason_and_is_refused_once_dismissed(api, stripe, stripe_webhook):
     # given a refund that would exceed the invoice's total
-    refund = held_by_excess(run)
+    refund = held_by_excess(stripe_webhook)
     # when
     dismissed = api.post(_url(refund, "dismiss"), {"reason": "Devuelto en efectivo, sin CFDI."}, key="d-1")
     retried = api.post(_url(refund, "retry"), key="d-2")
@@ -54,8 +48,8 @@ def test_dismissing_a_held_refund_records_the_reason_and_is_refused_once_dismiss
     assert retried.status_code == 409 and error_of(retried)["code"] == "refund_not_held"
 
 
-def test_dismissing_needs_a_reason(api, stripe, run):
-    refund = held_by_excess(run)
+def test_dismissing_needs_a_reason(api, stripe, stripe_webhook):
+    refund = held_by_excess(stripe_webhook)
 
     response = api.post(_url(refund, "dismiss"), {"reason": ""}, key="d-empty")
 
@@ -63,9 +57,9 @@ def test_dismissing_needs_a_reason(api, stripe, run):
     assert Refund.objects.get(pk=refund.pk).status == Refund.HELD
 
 
-def test_another_orgs_refund_is_404_and_untouched(stripe, run):
+def test_another_orgs_refund_is_404_and_untouched(stripe, stripe_webhook):
     # given a held refund of `org`, and a key of another org
-    refund = held_by_excess(run)
+    refund = held_by_excess(stripe_webhook)
     outsider = ApiClient(make_token(make_org()))
     # when
     retried = outsider.post(_url(refund, "retry"), key="x-1")
@@ -76,8 +70,8 @@ def test_another_orgs_refund_is_404_and_untouched(stripe, run):
     assert Refund.objects.get(pk=refund.pk).status == Refund.HELD
 
 
-def test_an_unknown_refund_of_a_real_payment_is_404(api, stripe, run):
-    refund = held_by_excess(run)
+def test_an_unknown_refund_of_a_real_payment_is_404(api, stripe, stripe_webhook):
+    refund = held_by_excess(stripe_webhook)
 
     response = api.post(f"/gateway-payments/{refund.payment_id}/refunds/999999/retry", key="u-1")
 

@@ -12,18 +12,12 @@ from django.utils import timezone
 
 from tests.factories import NOW
 from tests.integration.gateway_rows import make_gateway_rows
-from tests.integration.payments.conftest import Deliverer
 from tests.integration.refund_rows import FIRST, REFUSAL, egresos, held_by_creation_error, held_by_excess
 from timbra.invoicing.models import Invoice
 from timbra.payments.models import Payment, Refund
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture
-def run(stripe, django_capture_on_commit_callbacks):
-    deliver = Deliverer(django_capture_on_commit_callbacks)
-    return lambda data: deliver(stripe, data)
 
 
 def _detail(client: Client, refund: Refund) -> str:
@@ -34,8 +28,8 @@ def _url(name: str, refund: Refund) -> str:
     return reverse(f"dashboard:gateway_refund_{name}", args=[refund.payment_id, refund.pk])
 
 
-def test_the_payment_page_lists_its_refunds_with_state_reason_and_credit_note(client_in, run):
-    refund = held_by_excess(run)
+def test_the_payment_page_lists_its_refunds_with_state_reason_and_credit_note(client_in, stripe_webhook):
+    refund = held_by_excess(stripe_webhook)
     credited = Refund.objects.get(refund_id=FIRST)
 
     html = _detail(client_in, refund)
@@ -49,8 +43,8 @@ def test_the_payment_page_lists_its_refunds_with_state_reason_and_credit_note(cl
     assert html.count("Reintentar nota de crédito") == 1 and html.count('name="reason"') == 1
 
 
-def test_the_payment_page_shows_its_dispute(client_in, run):
-    held_by_excess(run)
+def test_the_payment_page_shows_its_dispute(client_in, stripe_webhook):
+    held_by_excess(stripe_webhook)
     Payment.objects.update(dispute_id="dp_1QhMa1", dispute_status="needs_response", dispute_outcome="open",
                            dispute_amount=Decimal("580.00"), dispute_reason="fraudulent", dispute_updated_at=NOW)
 
@@ -59,8 +53,8 @@ def test_the_payment_page_shows_its_dispute(client_in, run):
     assert "Disputa" in html and "dp_1QhMa1" in html and "Requiere respuesta" in html and "fraudulent" in html
 
 
-def test_retry_from_the_page_issues_the_credit_note_and_needs_csrf(staff, run):
-    refund = held_by_creation_error(run)
+def test_retry_from_the_page_issues_the_credit_note_and_needs_csrf(staff, stripe_webhook):
+    refund = held_by_creation_error(stripe_webhook)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(staff)
     # without the token: refused, nothing changes
@@ -77,8 +71,8 @@ def test_retry_from_the_page_issues_the_credit_note_and_needs_csrf(staff, run):
     assert Refund.objects.get(pk=refund.pk).status == Refund.CREDITED and len(egresos(refund.connection)) == 1
 
 
-def test_a_retry_that_still_exceeds_says_so(client_in, run):
-    refund = held_by_excess(run)
+def test_a_retry_that_still_exceeds_says_so(client_in, stripe_webhook):
+    refund = held_by_excess(stripe_webhook)
 
     page = client_in.post(_url("retry", refund), follow=True).content.decode()
 
@@ -86,8 +80,8 @@ def test_a_retry_that_still_exceeds_says_so(client_in, run):
     assert Refund.objects.get(pk=refund.pk).status == Refund.HELD and len(egresos(refund.connection)) == 2
 
 
-def test_dismiss_from_the_page_records_the_reason_and_needs_one(client_in, run):
-    refund = held_by_excess(run)
+def test_dismiss_from_the_page_records_the_reason_and_needs_one(client_in, stripe_webhook):
+    refund = held_by_excess(stripe_webhook)
     # without a reason: refused in Spanish
     page = client_in.post(_url("dismiss", refund), {"reason": " "}, follow=True).content.decode()
     assert "Escribe por qué se descarta" in page and Refund.objects.get(pk=refund.pk).status == Refund.HELD
@@ -103,8 +97,8 @@ def test_dismiss_from_the_page_records_the_reason_and_needs_one(client_in, run):
     assert 'name="reason"' not in _detail(client_in, refund)
 
 
-def test_held_refunds_appear_in_requiere_atencion(client_in, run):
-    refund = held_by_excess(run)
+def test_held_refunds_appear_in_requiere_atencion(client_in, stripe_webhook):
+    refund = held_by_excess(stripe_webhook)
 
     html = client_in.get(reverse("dashboard:attention")).content.decode()
 
@@ -114,10 +108,10 @@ def test_held_refunds_appear_in_requiere_atencion(client_in, run):
     assert "re_extra" not in client_in.get(reverse("dashboard:attention")).content.decode()
 
 
-def test_another_orgs_refund_is_404_and_untouched(client_in, foreign, org, run):
+def test_another_orgs_refund_is_404_and_untouched(client_in, foreign, org, stripe_webhook):
     rows = make_gateway_rows(foreign["org"])
     refund = Refund.objects.get(pk=rows["refund_id"])
-    own = held_by_excess(run)
+    own = held_by_excess(stripe_webhook)
     for name in ("retry", "dismiss"):
         assert client_in.post(_url(name, refund), {"reason": "mío"}).status_code == 404
         # nor through one of its own payments: the refund must belong to that payment
