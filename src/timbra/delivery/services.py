@@ -165,17 +165,23 @@ class InvoiceEmail(EmailMultiAlternatives):
         return msg
 
 
+# c_TipoDeComprobante → (what the subject calls it, the template under delivery/). E (Egreso) is a
+# nota de crédito (refunds, issue 3); P, a REP (issue 4).
+EMAIL_KINDS = {
+    "I": ("Factura", "invoice_email"),
+    "P": ("Comprobante de pago", "rep_email"),
+    "E": ("Nota de crédito", "credit_note_email"),
+}
+
+
 def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes) -> InvoiceEmail:
     """The Spanish email with the PDF and XML attached (a REP gets its own wording: its CFDI
     total is 0 XXX by definition, the amount that matters is the payment's)."""
     context = {"invoice": invoice, "org": invoice.org, "customer": invoice.customer}
     name = f"{invoice.org.rfc}_{invoice.serie}{invoice.folio}_{invoice.uuid}"
-    kind, template = "Factura", "invoice_email"
+    kind, template = EMAIL_KINDS.get(invoice.tipo_de_comprobante, EMAIL_KINDS["I"])
     if invoice.tipo_de_comprobante == "P":
-        kind, template = "Comprobante de pago", "rep_email"
         context["payment"] = getattr(invoice, "received_payment", None)
-    elif invoice.tipo_de_comprobante == "E":  # Egreso: a nota de crédito (refunds, issue 3)
-        kind, template = "Nota de crédito", "credit_note_email"
     message = InvoiceEmail(
         # A comma, not a dash: an all-ASCII subject is sent as plain text, where a single "—" has
         # the whole line RFC 2047-encoded, by an encoder quadratic in its length. (Accented names

@@ -9,23 +9,19 @@ first invoice of a burst costs what the others do. Nothing here touches the data
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.template.loader import get_template
-from django.utils import timezone
 
 from timbra.cfdi import sandbox_checks, xml
-from timbra.cfdi.sandbox_pac import load_or_create_sandbox_certificate
-from timbra.delivery import services as _delivery  # noqa: F401  (the pipeline's modules: reportlab, satcfdi)
-from timbra.invoicing import process as _process  # noqa: F401
-
-EMAIL_TEMPLATES = ("invoice_email", "rep_email", "credit_note_email")
+from timbra.delivery.services import EMAIL_KINDS
+from timbra.invoicing import process as _process  # noqa: F401  (the pipeline's modules: reportlab, satcfdi)
+from timbra.sandbox import service as sandbox
 
 
 def warm_up() -> None:
     sandbox_checks.compiled_schema()
     sandbox_checks.compiled_cadena_xslt()
     xml.compile_stylesheets()
-    load_or_create_sandbox_certificate(settings.TIMBRA_HOME, timezone.now())
-    for template in EMAIL_TEMPLATES:
+    sandbox.load_certificate()
+    for _, template in EMAIL_KINDS.values():
         get_template(f"delivery/{template}.txt")
         get_template(f"delivery/{template}.html")

@@ -26,7 +26,12 @@ def build_sandbox_pac() -> SandboxPac:
     return SandboxPac.for_home(settings.TIMBRA_HOME, DjangoLedger(), load_test_taxpayers(TAXPAYERS), _now)
 
 
+def load_certificate() -> None:
+    """Load (creating it on first use) the sandbox PAC's certificate and key; cached per process."""
+    load_or_create_sandbox_certificate(settings.TIMBRA_HOME, _now())
+
+
 def sandbox_certificate_pem() -> bytes:
     """The sandbox PAC's certificate (PEM), created on first use, to verify SelloSAT."""
-    load_or_create_sandbox_certificate(settings.TIMBRA_HOME, _now())
+    load_certificate()
     return _pem(settings.TIMBRA_HOME)
