@@ -11,7 +11,6 @@ whatever a lost job would have done.
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 from typing import Any
 
 from huey import SqliteHuey
@@ -36,7 +35,7 @@ class _ThreadsThenProcesses:
             self._threads.release()
             raise
 
-    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(self, *exc: object) -> None:
         try:
             self._gate.release()
         finally:

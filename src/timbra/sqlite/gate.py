@@ -30,6 +30,8 @@ class WriterGate:
 
     def acquire(self) -> None:
         if self._fd is None or self._pid != os.getpid():
+            if self._fd is not None:
+                os.close(self._fd)  # the parent's copy: closing it here leaves the parent's lock alone
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid, self.held = os.getpid(), False
         if not self.held:
