@@ -50,7 +50,8 @@ def post_invoice(port: int, key: str, body: bytes, *, keep_alive: bool = True) -
     start = time.perf_counter()
     conn = getattr(_client, "conn", None) if keep_alive else None
     if conn is None:
-        conn = _client.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    _client.conn = None  # kept again below only once this request went through
     try:
         conn.request("POST", "/api/v1/invoices", body=body, headers={
             "Authorization": f"Bearer {key}", "Content-Type": "application/json",
@@ -59,11 +60,11 @@ def post_invoice(port: int, key: str, body: bytes, *, keep_alive: bool = True) -
         response.read()
     except (http.client.HTTPException, OSError):
         conn.close()  # a broken connection is not reused; the bench reports the failure
-        _client.conn = None
         raise
-    if not keep_alive:
+    if keep_alive:
+        _client.conn = conn
+    else:
         conn.close()
-        _client.conn = None
     assert response.status in (200, 201, 202), response.status
     return (time.perf_counter() - start) * 1000
 
