@@ -50,8 +50,8 @@ def test_a_nested_atomic_block_does_not_take_it_twice(database):
 
 
 def test_a_closed_connection_lets_the_gate_go(database):
-    transaction.set_autocommit(False)  # noqa: FBT003
-    connection._start_transaction_under_autocommit()
+    connection.ensure_connection()
+    connection._start_transaction_under_autocommit()  # what atomic() does on entry
     assert not gate_is_free(database)
     connection.close()
     assert gate_is_free(database)
