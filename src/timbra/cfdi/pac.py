@@ -116,3 +116,58 @@ class Pac(Protocol):
     def recover(self, signed_xml: bytes) -> StampResult | None:
         """The PAC's stamp for exactly these bytes, or None if it has none."""
         ...
+
+
+# --- Cancellation and connection checks (issue 11) ---------------------------------------------
+# The contract every adapter (sandbox, Finkok, SW sapien, Diverza) implements for cancelling and for
+# the dashboard's «Probar conexión». Kept apart from `Pac` so a stamping-only fake still satisfies
+# `Pac`; real adapters implement all three protocols.
+
+MOTIVOS_CANCELACION = {
+    "01": "Comprobante emitido con errores con relación",
+    "02": "Comprobante emitido con errores sin relación",
+    "03": "No se llevó a cabo la operación",
+    "04": "Operación nominativa relacionada en una factura global",
+}
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """Cancel one stamped CFDI (CFF 29-A). `stamped_xml` is the CFDI as the PAC returned it (satcfdi's
+    cancel reads UUID, RFCs and Total from it). `motivo` is c_Motivo "01".."04"; `folio_sustitucion`
+    is the substitute's UUID, required with "01" and forbidden otherwise. `signer` is the issuer's
+    CSD (satcfdi `Signer`): the cancellation request is signed with it."""
+
+    uuid: str
+    stamped_xml: bytes
+    motivo: str
+    folio_sustitucion: str | None
+    signer: object  # satcfdi.models.Signer; typed loosely so this module stays free of satcfdi
+
+
+@dataclass(frozen=True)
+class CancelAnswer:
+    """What the PAC said. `code` is the PAC/SAT code ("201" solicitud recibida, "202" previamente
+    cancelado, ...). A 201 is NOT a cancellation: the SAT status service is the truth (it may need the
+    receptor's acceptance). `acuse_xml` is the signed acknowledgement when the PAC returned one."""
+
+    uuid: str
+    code: str
+    message: str
+    acuse_xml: bytes | None = None
+
+
+@runtime_checkable
+class PacCancellation(Protocol):
+    def cancel(self, request: CancelRequest) -> CancelAnswer:
+        """Ask the PAC to cancel; raises PacRejected (e.g. 205 UUID no existe), PacUnavailable or
+        PacOutcomeUnknown (a repeated request is harmless: the PAC answers 202 or its own duplicate code)."""
+        ...
+
+
+@runtime_checkable
+class PacConnectionCheck(Protocol):
+    def check_connection(self) -> None:
+        """Call the PAC's harmless endpoint with the configured credentials (login, account status, ...);
+        returns when they work, raises PacRejected (bad credentials) or PacUnavailable (unreachable)."""
+        ...
