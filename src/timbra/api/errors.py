@@ -31,17 +31,22 @@ class ApiError(Exception):
         self.status_code, self.code, self.message, self.field = status_code, code, message, field
 
 
-def error_body(code: str, message: str, field: str = "") -> dict[str, Any]:
-    """The error envelope; `field` is omitted when there is none."""
-    error: dict[str, str] = {"code": code, "message": message}
+def error_body(code: str, message: str, field: str = "",
+               details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The error envelope; `field` is omitted when there is none, `details` (every problem, when
+    a request breaks several rules) likewise."""
+    error: dict[str, Any] = {"code": code, "message": message}
     if field:
         error["field"] = field
+    if details:
+        error["details"] = details
     return {"error": error}
 
 
-def error_response(status: int, code: str, message: str, field: str = "") -> HttpResponse:
+def error_response(status: int, code: str, message: str, field: str = "",
+                   details: list[dict[str, str]] | None = None) -> HttpResponse:
     """An error as a JSON HttpResponse (also used outside ninja, e.g. 404/405 wrappers)."""
-    body = json.dumps(error_body(code, message, field), ensure_ascii=False)
+    body = json.dumps(error_body(code, message, field, details), ensure_ascii=False)
     return HttpResponse(body, status=status, content_type=JSON)
 
 
@@ -50,7 +55,7 @@ def known_error_response(exc: Exception) -> HttpResponse | None:
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.code, exc.message, exc.field)
     if isinstance(exc, InvoicingError):
-        return error_response(exc.status_code, exc.code, exc.message, exc.field)
+        return error_response(exc.status_code, exc.code, exc.message, exc.field, exc.details)
     if isinstance(exc, CsdError):
         return error_response(422, str(exc.code), exc.message_es, _CSD_FIELDS.get(str(exc.code), "cer"))
     return None

@@ -13,7 +13,7 @@ satcfdi keeps references to the node dicts it is given and mutates them while co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from lxml import etree
 from satcfdi.create.cfd import cfdi40
@@ -143,7 +143,10 @@ def _check_totals(comprobante: cfdi40.Comprobante, totals: InvoiceTotals) -> Non
 
 def _unsigned(draft: InvoiceDraft) -> tuple[cfdi40.Comprobante, InvoiceTotals]:
     totals = compute_totals(draft)
-    comprobante = _new_comprobante(draft, totals)
+    # satcfdi rounds the concepto Importe with Python's round(), which follows the decimal
+    # context: half up here, as domain.money and SAT's Guía de llenado round (issue 10).
+    with localcontext(rounding=ROUND_HALF_UP):
+        comprobante = _new_comprobante(draft, totals)
     _check_totals(comprobante, totals)
     return comprobante, totals
 

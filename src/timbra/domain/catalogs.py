@@ -236,6 +236,21 @@ def is_valid_codigo_postal(code: str) -> bool:
     return bool(_CODIGO_POSTAL.fullmatch(code))
 
 
+@cache
+def _border_cps() -> dict[str, str]:
+    data: dict[str, list[str]] = _load("codigos_postales_estimulo")
+    return {cp: region for region in ("norte", "sur") for cp in data[region]}
+
+
+def region_fronteriza(codigo_postal: str) -> str | None:
+    """"norte" or "sur" when c_CodigoPostal grants the border estímulo at this CP, else None.
+
+    The estímulo fiscal de la región fronteriza (decrees of 2018 north and 2020 south) is what
+    allows IVA at 8 %; SAT flags each CP in c_CodigoPostal's "Estímulo Franja Fronteriza"
+    column (scripts/build_border_cps.py copies it from satcfdi)."""
+    return _border_cps().get(codigo_postal)
+
+
 def impuesto_allowed(impuesto: str, *, retencion: bool, as_of: date | None = None) -> bool:
     """Whether c_Impuesto allows this tax as a retención or a traslado (ISR is never trasladado)."""
     row = _vigente_row("impuesto", impuesto, as_of)

@@ -63,6 +63,9 @@ class Concepto:
     descuento: Decimal | None = None
     no_identificacion: str | None = None
     unidad: str | None = None
+    # Explicit tax Importes aligned with `impuestos` (None: round half up), set only where a
+    # tax-inclusive amount must be met exactly (domain.taxes.line_from_gross). Empty: all None.
+    tax_importes: tuple[Decimal | None, ...] = ()
 
 
 @dataclass(frozen=True)

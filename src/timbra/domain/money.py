@@ -1,11 +1,12 @@
 """Money as `Decimal`: the one rounding function, minor units, currency decimals.
 
-Why half-even: satcfdi (the library that writes our XML) rounds every amount with Python's
-`round()` on `Decimal`, which is ROUND_HALF_EVEN under the default context. We round the
-same way so what we compute is, to the cent, what the CFDI says. SAT accepts either
-direction inside the limits of Anexo 20 (Importe between the truncated lower bound and the
-ceiling of the upper bound), so half-even is fiscally valid; it only differs from the
-"half-up" a person expects on exact halves (0.125 -> 0.12).
+Why half up: SAT's Guía de llenado (Anexo 20) tells the issuer to round each amount to the
+currency's decimals the ordinary way, half away from zero, so 0.125 -> 0.13 and JPY 100.5 -> 101:
+what a person (or an accountant with a calculator) expects. Issue 10 found half-even giving 4.80
+instead of 5.20 for 40 lines of 0.125. satcfdi (which writes our XML) rounds with Python's `round()`,
+which follows the decimal context, so `cfdi.build` runs it under a half-up context and the XML says
+exactly what we compute. Any rounding inside Anexo 20's limits (truncated lower bound, ceiling of the
+upper bound) is fiscally valid; half up is the one people can check.
 
 The database keeps integer minor units (SQLite has no exact decimal): scale 2 for
 amounts, scale 6 for unit prices, quantities and rates (SAT's six decimals).
@@ -13,7 +14,7 @@ amounts, scale 6 for unit prices, quantities and rates (SAT's six decimals).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 AMOUNT_SCALE = 2
 RATE_SCALE = 6  # c_TasaOCuota, ValorUnitario and Cantidad allow six decimals (Anexo 20)
@@ -63,12 +64,12 @@ def quantum(places: int) -> Decimal:
     return Decimal(1).scaleb(-places)
 
 
-def round_amount(value: Decimal, places: int = AMOUNT_SCALE, rounding: str = ROUND_HALF_EVEN) -> Decimal:
+def round_amount(value: Decimal, places: int = AMOUNT_SCALE, rounding: str = ROUND_HALF_UP) -> Decimal:
     """Round `value` to `places` decimals: THE rounding function of Timbra.
 
-    Half-even by default, like satcfdi (see the module docstring). `rounding` exists only
-    for the residual tracking that satcfdi applies to tax amounts (ceiling/floor), so
-    every rounding in the code base still goes through here.
+    Half up by default, as SAT's Guía de llenado says (see the module docstring). `rounding`
+    exists for the few places that need a bound (floor/ceiling inside SAT's tolerance, the REP's
+    truncations), so every rounding in the code base still goes through here.
     """
     if not isinstance(value, Decimal):
         raise TypeError(f"round_amount takes Decimal, not {type(value).__name__}")
@@ -76,9 +77,17 @@ def round_amount(value: Decimal, places: int = AMOUNT_SCALE, rounding: str = ROU
 
 
 def currency_decimals(moneda: str) -> int:
-    """Decimals SAT's c_Moneda allows for `moneda` (MXN 2, JPY 0, CLF 4...)."""
+    """Decimals SAT's c_Moneda allows for `moneda` (MXN 2, JPY 0, CLF 4, GTQ 2...).
+
+    The table above answers the usual currencies without a lookup; any other code of c_Moneda
+    (GTQ, PEN, ...) comes from the catalog, so no valid currency is ever "unsupported"."""
+    known = CURRENCY_DECIMALS.get(moneda)
+    if known is not None:
+        return known
+    from timbra.domain import catalogs  # catalogs reads JSON files; most calls never get here
+
     try:
-        return CURRENCY_DECIMALS[moneda]
+        return catalogs.moneda_decimales(moneda)
     except KeyError:
         raise UnknownCurrency(moneda) from None
 

@@ -18,7 +18,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from timbra.domain import catalogs
-from timbra.domain.draft import IEPS, IVA, Concepto, Emisor, InvoiceDraft, Receptor, TaxRate
+from timbra.domain.concept_rules import Parties, check_concepto
+from timbra.domain.draft import Emisor, InvoiceDraft, Receptor
 from timbra.domain.taxpayer import (
     NOMBRE_PUBLICO_EN_GENERAL,
     RFC_GENERICO_EXTRANJERO,
@@ -29,8 +30,9 @@ from timbra.domain.taxpayer import (
     persona_type,
     validate_fiscal_data,
 )
+from timbra.domain.text import text_problem
 
-__all__ = ["Problem", "check_draft"]
+__all__ = ["Problem", "check_draft", "check_request"]
 
 STAMP_WINDOW = timedelta(hours=72)
 SUPPORTED_TIPOS = frozenset({"I", "E"})
@@ -69,14 +71,39 @@ def check_draft(
     as_of = draft.fecha.date()
     return [
         *_check_fecha(draft.fecha, stamp_at, tz, csd_valid_from, csd_valid_to),
+        *check_request(draft, as_of=as_of),
+        *_check_emisor(draft.emisor, as_of),
+        *_check_receptor(draft, as_of),
+    ]
+
+
+def check_request(draft: InvoiceDraft, *, as_of: date) -> list[Problem]:
+    """The rules about what the caller asked for (lines, amounts, taxes, currency, payment terms),
+    leaving out the time window and the emisor's and receptor's own data.
+
+    `create_invoice` refuses a request that breaks these (the caller must change it), while a
+    problem in the customer's or the org's data holds the invoice at sealing time until corrected.
+    `as_of` is the date the catalogs are read at (the CFDI's Fecha)."""
+    parties = _parties(draft)
+    return [
         *_check_comprobante(draft, as_of),
         *_check_pago(draft, as_of),
         *_check_moneda(draft, as_of),
-        *_check_emisor(draft.emisor, as_of),
-        *_check_receptor(draft, as_of),
         *_check_relacionados(draft, as_of),
-        *(p for i, c in enumerate(draft.conceptos) for p in _check_concepto(c, f"conceptos[{i}]", as_of)),
+        *(p for i, c in enumerate(draft.conceptos) for p in check_concepto(c, f"conceptos[{i}]", parties, as_of)),
     ]
+
+
+def _parties(draft: InvoiceDraft) -> Parties:
+    entry = catalogs.moneda(draft.moneda)
+    return Parties(
+        emisor_rfc=draft.emisor.rfc,
+        emisor_regimen=draft.emisor.regimen_fiscal,
+        receptor_rfc=draft.receptor.rfc,
+        receptor_regimen=draft.receptor.regimen_fiscal_receptor,
+        lugar_expedicion=draft.lugar_expedicion,
+        decimals=entry.decimales if entry is not None else None,
+    )
 
 
 def _check_fecha(
@@ -131,6 +158,10 @@ def _check_comprobante(draft: InvoiceDraft, as_of: date) -> Iterator[Problem]:
         )
     if not draft.conceptos:
         yield Problem("conceptos_required", "conceptos", "El comprobante necesita al menos un concepto.")
+    for name, label in (("serie", "La serie"), ("folio", "El folio"), ("condiciones_de_pago", "Las condiciones de pago")):
+        reason = text_problem(getattr(draft, name))
+        if reason:
+            yield Problem("texto_invalido", name, f"{label} {reason}")
 
 
 def _check_pago(draft: InvoiceDraft, as_of: date) -> Iterator[Problem]:
@@ -299,112 +330,3 @@ def _check_relacionados(draft: InvoiceDraft, as_of: date) -> Iterator[Problem]:
             yield Problem(
                 "uuid_relacionado_invalido", f"{prefix}.uuids", "Indica folios fiscales (UUID) válidos."
             )
-
-
-def _check_concepto(concepto: Concepto, prefix: str, as_of: date) -> Iterator[Problem]:
-    clave = concepto.clave_prod_serv
-    if clave == catalogs.CLAVE_PROD_SERV_GLOBAL:
-        yield Problem(
-            "clave_prod_serv_global",
-            f"{prefix}.clave_prod_serv",
-            "01010101 solo se usa en la factura global.",
-        )
-    elif not catalogs.is_valid_clave_prod_serv(clave):
-        yield Problem(
-            "CFDI40162", f"{prefix}.clave_prod_serv", "La clave de producto o servicio debe tener 8 dígitos."
-        )
-    if not catalogs.is_valid_clave_unidad(concepto.clave_unidad, as_of=as_of):
-        yield Problem(
-            "CFDI40165", f"{prefix}.clave_unidad", "La clave de unidad no existe en el catálogo del SAT."
-        )
-    if not concepto.descripcion.strip():
-        yield Problem(
-            "descripcion_required", f"{prefix}.descripcion", "El concepto necesita una descripción."
-        )
-    if concepto.cantidad <= 0:
-        yield Problem("cantidad_not_positive", f"{prefix}.cantidad", "La cantidad debe ser mayor que cero.")
-    if concepto.valor_unitario <= 0:
-        yield Problem("CFDI40166", f"{prefix}.valor_unitario", "El valor unitario debe ser mayor que cero.")
-    importe = concepto.cantidad * concepto.valor_unitario
-    descuento = concepto.descuento or Decimal(0)
-    if descuento < 0:
-        yield Problem("descuento_negativo", f"{prefix}.descuento", "El descuento no puede ser negativo.")
-    elif descuento > importe:
-        yield Problem("CFDI40169", f"{prefix}.descuento", "El descuento no puede ser mayor que el importe.")
-    yield from _check_objeto_imp(concepto, prefix, as_of)
-    for j, tax in enumerate(concepto.impuestos):
-        yield from _check_tax(tax, f"{prefix}.impuestos[{j}]", importe - descuento, as_of)
-
-
-def _check_objeto_imp(concepto: Concepto, prefix: str, as_of: date) -> Iterator[Problem]:
-    objeto, taxes, field = concepto.objeto_imp, concepto.impuestos, f"{prefix}.objeto_imp"
-    traslados = {tax.impuesto for tax in taxes if not tax.retencion}
-    if not catalogs.is_valid("objeto_imp", objeto, as_of=as_of):
-        yield Problem("CFDI40170", field, "El objeto de impuesto no existe en el catálogo del SAT.")
-    elif objeto == "02" and not taxes:
-        yield Problem(
-            "CFDI40171", field, "Con objeto de impuesto 02 el concepto debe desglosar sus impuestos."
-        )
-    elif objeto in {"01", "03", "04", "05"} and taxes:
-        yield Problem("CFDI40172", field, f"Con objeto de impuesto {objeto} el concepto no lleva impuestos.")
-    elif objeto in {"06", "07", "08"} and IVA in traslados:
-        yield Problem(
-            "objeto_imp_incompatible", field, f"Con objeto de impuesto {objeto} no se traslada IVA."
-        )
-    elif objeto == "07" and IEPS not in traslados:
-        yield Problem("objeto_imp_incompatible", field, "Con objeto de impuesto 07 se debe trasladar IEPS.")
-
-
-def _check_tax(tax: TaxRate, field: str, base: Decimal, as_of: date) -> Iterator[Problem]:
-    # Matriz de errores: Traslado codes CFDI40174-40179, Retencion codes CFDI40181-40185.
-    code = _RETENCION_CODES if tax.retencion else _TRASLADO_CODES
-    kind = "retenido" if tax.retencion else "trasladado"
-    if base <= 0:
-        yield Problem(
-            code["base"], field, "La base del impuesto (importe menos descuento) debe ser mayor que cero."
-        )
-    if not catalogs.impuesto_allowed(tax.impuesto, retencion=tax.retencion, as_of=as_of):
-        yield Problem(
-            code["impuesto"], f"{field}.impuesto", f"El impuesto {tax.impuesto} no puede ir {kind}."
-        )
-        return
-    if not catalogs.is_valid("tipo_factor", tax.tipo_factor, as_of=as_of):
-        yield Problem(
-            code["tipo_factor"], f"{field}.tipo_factor", "El tipo factor no existe en el catálogo del SAT."
-        )
-    elif tax.tipo_factor == "Exento":
-        if tax.retencion:
-            yield Problem(code["exento"], f"{field}.tipo_factor", "Una retención no puede ser exenta.")
-        elif tax.tasa_o_cuota is not None:
-            yield Problem(
-                code["exento"], f"{field}.tasa_o_cuota", "Un impuesto exento no lleva tasa ni cuota."
-            )
-    elif tax.tasa_o_cuota is None:
-        yield Problem(code["sin_tasa"], f"{field}.tasa_o_cuota", "Indica la tasa o cuota del impuesto.")
-    elif not catalogs.tasa_allowed(
-        tax.impuesto, tax.tipo_factor, tax.tasa_o_cuota, tax.retencion, as_of=as_of
-    ):
-        name = catalogs.describe("impuesto", tax.impuesto)
-        yield Problem(
-            code["tasa"],
-            f"{field}.tasa_o_cuota",
-            f"La tasa o cuota {tax.tasa_o_cuota} de {name} {kind} no está en el catálogo c_TasaOCuota.",
-        )
-
-
-_TRASLADO_CODES = {
-    "base": "CFDI40174",
-    "impuesto": "CFDI40175",
-    "tipo_factor": "CFDI40176",
-    "exento": "CFDI40177",
-    "sin_tasa": "CFDI40178",
-    "tasa": "CFDI40179",
-}
-_RETENCION_CODES = {
-    "base": "CFDI40181",
-    "impuesto": "CFDI40182",
-    "tipo_factor": "CFDI40183",
-    "exento": "CFDI40184",
-    "sin_tasa": "CFDI40185",
-    "tasa": "CFDI40185",
-}

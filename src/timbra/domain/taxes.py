@@ -2,17 +2,16 @@
 
 This is the one truth for amounts: `cfdi.build` writes these very values (tax Base and
 Importe are passed to satcfdi explicitly) and then checks that satcfdi's own sums agree.
-The algorithm reproduces satcfdi 26.10 `create/compute.py` + `create/cfd/cfdi40.py`
-step by step so that a plain satcfdi build of the same draft says the same thing
-(a property test checks both):
 
-* concepto Importe = round(Cantidad x ValorUnitario) at the currency's decimals;
+* concepto Importe = Cantidad x ValorUnitario rounded half up at the currency's decimals
+  (SAT's Guía de llenado; `domain.money`);
 * tax Base = Importe - Descuento;
-* tax Importe = Base x TasaOCuota, rounded by a residual tracker per (traslado or
-  retención, impuesto): while the accumulated rounding residual of earlier lines stays
-  under half a unit it rounds half-even, otherwise it rounds towards paying the residual
-  back (ceiling or floor). Ceiling/floor of the exact value always lies inside SAT's
-  Anexo 20 limits [trunc((Base - 10^-d/2) x Tasa), ceil((Base + 10^-d/2) x Tasa)];
+* tax Importe = Base x TasaOCuota rounded half up, line by line, so anybody can check each
+  line with a calculator (issue 10: satcfdi's residual tracker moved a line's tax by a cent
+  depending on the lines before it). A line may instead carry an explicit tax Importe
+  (`Concepto.tax_importes`): only the floor or the ceiling of the exact value, which always lie
+  inside Anexo 20's limits [trunc((Base - 10^-d/2) x Tasa), ceil((Base + 10^-d/2) x Tasa)].
+  `line_from_gross` uses that freedom so a tax-inclusive price lands exactly on the money paid;
 * summary: traslados grouped by (Impuesto, TipoFactor, TasaOCuota) summing Base and
   Importe; retenciones grouped by Impuesto summing Importe;
 * Total = SubTotal - Descuento + TotalImpuestosTrasladados - TotalImpuestosRetenidos
@@ -21,6 +20,7 @@ step by step so that a plain satcfdi build of the same draft says the same thing
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -86,35 +86,6 @@ class InvoiceTotals:
     total: Decimal
 
 
-class _ResidualRounder:
-    """satcfdi's RoundTracker: rounding that pays back the residual of earlier lines."""
-
-    def __init__(self, decimals: int) -> None:
-        self.decimals = decimals
-        self.offset = Decimal(0)
-        self.margin = quantum(decimals) / 2
-
-    def __call__(self, value: Decimal) -> Decimal:
-        if self.offset >= self.margin:
-            rounded = round_amount(value, self.decimals, rounding=ROUND_CEILING)
-        elif self.offset <= -self.margin:
-            rounded = round_amount(value, self.decimals, rounding=ROUND_FLOOR)
-        else:
-            rounded = round_amount(value, self.decimals)
-        self.offset += value - rounded
-        return rounded
-
-
-class _Rounders(dict[tuple[bool, str], _ResidualRounder]):
-    def __init__(self, decimals: int) -> None:
-        super().__init__()
-        self.decimals = decimals
-
-    def __missing__(self, key: tuple[bool, str]) -> _ResidualRounder:
-        rounder = self[key] = _ResidualRounder(self.decimals)
-        return rounder
-
-
 def _tasa(rate: TaxRate) -> Decimal:
     if rate.tasa_o_cuota is None:
         raise TaxComputationError(f"Falta la tasa del impuesto {rate.impuesto} ({rate.tipo_factor})")
@@ -126,7 +97,19 @@ def rate_6(rate: TaxRate) -> Decimal | None:
     return None if rate.tipo_factor == "Exento" else _tasa(rate)
 
 
-def _tax_line(rate: TaxRate, base: Decimal, rounders: _Rounders) -> TaxLine:
+def tax_importe_bounds(base: Decimal, tasa: Decimal, decimals: int) -> tuple[Decimal, Decimal]:
+    """The tax Importes Timbra may write for `base` x `tasa`: floor and ceiling of the exact value.
+
+    Both always lie inside Anexo 20's limits (trunc((Base - 10^-d/2) x Tasa) and
+    ceil((Base + 10^-d/2 - 10^-12) x Tasa)), so SAT accepts either."""
+    exact = base * tasa
+    return (
+        round_amount(exact, decimals, rounding=ROUND_FLOOR),
+        round_amount(exact, decimals, rounding=ROUND_CEILING),
+    )
+
+
+def _tax_line(rate: TaxRate, base: Decimal, decimals: int, override: Decimal | None) -> TaxLine:
     if rate.tipo_factor == "Exento":
         if rate.retencion:
             raise TaxComputationError("Una retención no puede ser exenta")
@@ -135,11 +118,17 @@ def _tax_line(rate: TaxRate, base: Decimal, rounders: _Rounders) -> TaxLine:
         # Cuota (IEPS per unit) is not offered; satcfdi would write the cuota itself as Importe.
         raise TaxComputationError(f"Tipo de factor no soportado: {rate.tipo_factor}")
     tasa = _tasa(rate)
-    importe = rounders[(rate.retencion, rate.impuesto)](base * tasa)
+    if override is None:
+        importe = round_amount(base * tasa, decimals)
+    else:
+        low, high = tax_importe_bounds(base, tasa, decimals)
+        if not low <= override <= high:
+            raise TaxComputationError(f"El impuesto {override} sobre la base {base} sale de la tolerancia del SAT")
+        importe = override
     return TaxLine(rate.impuesto, "Tasa", tasa, base, importe, rate.retencion)
 
 
-def _concepto_amounts(concepto: Concepto, decimals: int, rounders: _Rounders) -> ConceptoAmounts:
+def _concepto_amounts(concepto: Concepto, decimals: int) -> ConceptoAmounts:
     if concepto.impuestos and concepto.objeto_imp in _OBJETO_IMP_SIN_DESGLOSE:
         raise TaxComputationError(
             f"La partida «{concepto.descripcion}» tiene ObjetoImp {concepto.objeto_imp} y no puede llevar impuestos"
@@ -154,7 +143,10 @@ def _concepto_amounts(concepto: Concepto, decimals: int, rounders: _Rounders) ->
         raise TaxComputationError(
             f"La partida «{concepto.descripcion}» tiene base cero y no puede llevar impuestos"
         )
-    lines = [_tax_line(rate, base, rounders) for rate in concepto.impuestos]
+    overrides = concepto.tax_importes or (None,) * len(concepto.impuestos)
+    if len(overrides) != len(concepto.impuestos):
+        raise TaxComputationError("tax_importes no corresponde a los impuestos de la partida")
+    lines = [_tax_line(rate, base, decimals, o) for rate, o in zip(concepto.impuestos, overrides, strict=True)]
     return ConceptoAmounts(
         importe=importe,
         descuento=descuento,
@@ -206,8 +198,7 @@ def compute_totals(draft: InvoiceDraft, decimals: int | None = None) -> InvoiceT
     """
     if decimals is None:
         decimals = currency_decimals(draft.moneda)
-    rounders = _Rounders(decimals)
-    conceptos = tuple(_concepto_amounts(c, decimals, rounders) for c in draft.conceptos)
+    conceptos = tuple(_concepto_amounts(c, decimals) for c in draft.conceptos)
     sub_total = sum((c.importe for c in conceptos), Decimal(0))
     descuento = sum((c.descuento or Decimal(0) for c in conceptos), Decimal(0))
     traslados = _group_traslados(conceptos)
@@ -228,39 +219,34 @@ def compute_totals(draft: InvoiceDraft, decimals: int | None = None) -> InvoiceT
     )
 
 
-def _line_total(
-    valor_unitario: Decimal, cantidad: Decimal, rates: Sequence[TaxRate], decimals: int
-) -> Decimal:
-    concepto = Concepto("01010101", "E48", cantidad, "-", valor_unitario, "02", tuple(rates))
-    amounts = _concepto_amounts(concepto, decimals, _Rounders(decimals))
-    trasladados = sum((t.importe or Decimal(0) for t in amounts.traslados), Decimal(0))
-    retenidos = sum((r.importe or Decimal(0) for r in amounts.retenciones), Decimal(0))
-    return amounts.importe + trasladados - retenidos
+@dataclass(frozen=True)
+class GrossLine:
+    """A tax-exclusive line that adds up exactly to a tax-inclusive amount.
+
+    `tax_importes` is aligned with the rates given to `line_from_gross`: None where the ordinary
+    half-up rounding is used, else the floor or ceiling of the exact tax (see the module docstring)."""
+
+    valor_unitario: Decimal
+    tax_importes: tuple[Decimal | None, ...]
 
 
-def unit_price_from_gross(
+def line_from_gross(
     gross_unit_price: Decimal,
     rates: Sequence[TaxRate],
     cantidad: Decimal = Decimal(1),
     decimals: int = 2,
-) -> Decimal:
-    """The tax-exclusive ValorUnitario (six decimals) for a tax-inclusive price.
+) -> GrossLine:
+    """The ValorUnitario (six decimals) and tax Importes whose Total is exactly the gross.
 
-    `rates` are the taxes the gross price includes: traslados add, retenciones subtract.
-    Pass only the traslados for "the price includes IVA"; pass every tax when the gross
-    is what the customer actually paid (e.g. a card charge) and the CFDI Total must match it.
-
-    How close the Total gets: the target is round(gross x cantidad, decimals). We try
-    the cent Importes around target / (1 + rates) and keep the one whose single-line
-    Total (computed exactly as `compute_totals` does) is closest to the target,
-    preferring not to exceed it. The Total equals the target whenever that amount is
-    reachable at all, and it is not always reachable: Importe and each tax are rounded to
-    cents, so with IVA 16 % the Total moves in steps of 1 or 2 cents (0.03 + 0.00 = 0.03,
-    0.04 + 0.01 = 0.05: no net price gives 0.04). Measured over every amount from 0.01 to
-    200.00: IVA 16 % hits 86.2 % exactly, IVA 8 % 92.6 %, IVA 16 % with both RESICO
-    retentions 85.0 %; every other amount ends exactly one cent below the target (the
-    naive division ends one cent above or below). On an invoice with several lines the
-    residual tracker may move a line's tax by one more cent.
+    `rates` are the taxes the gross includes: traslados add, retenciones subtract. The target is
+    round(gross x cantidad, decimals), half up. Rounding every tax half up cannot reach every
+    total (with IVA 16 % an Importe of 0.03 gives 0.03 and 0.04 gives 0.05: 0.04 is skipped, as
+    are about 14 % of all amounts; issue 10 found 12 % of 2,000 Stripe charges a centavo short),
+    but SAT accepts the floor or the ceiling of each tax (Anexo 20's limits), and with that
+    freedom every total is reachable. We try the Importes nearest target / (1 + rates) and, for
+    each, the tax roundings that deviate least from half up; the first exact hit wins, so plain
+    half up is kept whenever it lands. TaxComputationError when nothing lands (never seen: a
+    property test walks every amount and tax mix).
     """
     if cantidad <= 0:
         raise TaxComputationError("La cantidad debe ser mayor que cero")
@@ -272,16 +258,62 @@ def unit_price_from_gross(
         factor += -tasa if rate.retencion else tasa
     target = round_amount(gross_unit_price * cantidad, decimals)
     estimate = round_amount(target / factor, decimals)
-    best: tuple[tuple[Decimal, bool], Decimal] | None = None
-    for k in (0, -1, 1, -2, 2):
-        importe = estimate + k * quantum(decimals)
+    step = quantum(decimals)
+    candidates = []
+    for k in (0, -1, 1, -2, 2, -3, 3):
+        importe = estimate + k * step
         if importe <= 0:
             continue  # a zero Importe cannot carry taxes
         valor_unitario = round_amount(importe / cantidad, RATE_SCALE)
-        total = _line_total(valor_unitario, cantidad, rates, decimals)
-        score = (abs(total - target), total > target)
-        if best is None or score < best[0]:
-            best = (score, valor_unitario)
-    if best is None:
-        raise TaxComputationError("No hay un precio sin impuestos para ese importe")
-    return best[1]
+        if round_amount(valor_unitario * cantidad, decimals) != importe:
+            continue  # not expressible with six decimals at this quantity
+        for deviations, importes in _tax_choices(importe, rates, decimals):
+            if _gross_total(importe, rates, importes) == target:
+                candidates.append((deviations, abs(k), valor_unitario, importes))
+                break
+    if not candidates:
+        raise TaxComputationError(f"Ningún importe sin impuestos suma exactamente {target}")
+    _, _, valor_unitario, importes = min(candidates, key=lambda c: (c[0], c[1]))
+    ordinary = [_ordinary(importe_base(valor_unitario, cantidad, decimals), r, decimals) for r in rates]
+    return GrossLine(
+        valor_unitario=valor_unitario,
+        tax_importes=tuple(None if i == o else i for i, o in zip(importes, ordinary, strict=True)),
+    )
+
+
+def importe_base(valor_unitario: Decimal, cantidad: Decimal, decimals: int) -> Decimal:
+    return round_amount(valor_unitario * cantidad, decimals)
+
+
+def _ordinary(base: Decimal, rate: TaxRate, decimals: int) -> Decimal | None:
+    tasa = rate_6(rate)
+    return None if tasa is None else round_amount(base * tasa, decimals)
+
+
+def _tax_choices(
+    base: Decimal, rates: Sequence[TaxRate], decimals: int
+) -> list[tuple[int, tuple[Decimal | None, ...]]]:
+    """Every combination of allowed tax Importes for `base`, fewest deviations from half up first."""
+    options: list[list[tuple[int, Decimal | None]]] = []
+    for rate in rates:
+        tasa = rate_6(rate)
+        if tasa is None:
+            options.append([(0, None)])
+            continue
+        ordinary = round_amount(base * tasa, decimals)
+        low, high = tax_importe_bounds(base, tasa, decimals)
+        choices: list[tuple[int, Decimal | None]] = [(0, ordinary)]
+        choices += [(1, v) for v in sorted({low, high}) if v != ordinary]
+        options.append(choices)
+    combos = [
+        (sum(d for d, _ in combo), tuple(v for _, v in combo)) for combo in itertools.product(*options)
+    ]
+    return sorted(combos, key=lambda c: c[0])
+
+
+def _gross_total(importe: Decimal, rates: Sequence[TaxRate], importes: Sequence[Decimal | None]) -> Decimal:
+    total = importe
+    for rate, value in zip(rates, importes, strict=True):
+        if value is not None:
+            total += -value if rate.retencion else value
+    return total

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Literal
 
 from timbra.domain import catalogs
+from timbra.domain.text import text_problem
 
 RFC_GENERICO_NACIONAL = "XAXX010101000"
 RFC_GENERICO_EXTRANJERO = "XEXX010101000"
@@ -173,6 +174,8 @@ def _check_rfc(rfc: str) -> Problem | None:
 def _check_nombre(nombre: str, rfc: str) -> Problem | None:
     if not nombre.strip():
         return Problem("nombre_required", "nombre", "Escribe el nombre o razón social como en la constancia.")
+    if reason := text_problem(nombre):
+        return Problem("texto_invalido", "nombre", f"El nombre {reason}")
     if nombre == NOMBRE_PUBLICO_EN_GENERAL and rfc != RFC_GENERICO_NACIONAL:
         return Problem(
             "CFDI40146",

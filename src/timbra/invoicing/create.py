@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, QuerySet
@@ -14,12 +15,15 @@ from timbra import jobs
 from timbra.catalog.models import Product
 from timbra.customers.models import Customer
 from timbra.delivery.models import Delivery
-from timbra.domain import tax_presets, taxes
+from timbra.domain import catalogs, rules, tax_presets, taxes
+from timbra.domain.draft import TaxRate
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.drafts import draft_from_rows
 from timbra.invoicing.errors import InvoicingError, NotFound
+from timbra.invoicing.fecha import requested_fecha
 from timbra.invoicing.inputs import InvoiceInput, LineInput
 from timbra.invoicing.models import Invoice, InvoiceDocument, InvoiceEvent, InvoiceLine
+from timbra.invoicing.refusal import refusal
 from timbra.invoicing.transitions import record
 from timbra.orgs.models import Org, Series
 
@@ -74,7 +78,12 @@ def prepare_invoice(
     if customer is None:
         raise NotFound("cliente")
     metodo_pago, forma_pago = _payment_terms(request)
-    lines = [_resolve_line(org, line, livemode=livemode, index=i) for i, line in enumerate(request.lines)]
+    fecha = requested_fecha(request.fecha, tz=ZoneInfo(org.timezone), as_of=as_of)
+    moneda = request.moneda.upper()
+    entry = catalogs.moneda(moneda)
+    decimals = entry.decimales if entry is not None else 2  # an unknown moneda is refused below
+    lines = [_resolve_line(org, line, livemode=livemode, index=i, decimals=decimals)
+             for i, line in enumerate(request.lines)]
     if not lines:
         raise InvoicingError("lines_required", "La factura necesita al menos una partida.", field="lines")
     invoice = Invoice(
@@ -89,16 +98,28 @@ def prepare_invoice(
         tipo_de_comprobante=request.tipo_de_comprobante,
         metodo_pago=metodo_pago,
         forma_pago=forma_pago,
-        moneda=request.moneda.upper(),
+        moneda=moneda,
         tipo_cambio=request.tipo_cambio,
         condiciones_de_pago=request.condiciones_de_pago,
         uso_cfdi=request.uso_cfdi or "",
         send_email=request.send_email,
         related=list(request.related),
         created_at=as_of,
+        requested_fecha=fecha,
     )
-    _set_totals(invoice, lines, as_of=as_of)
+    _check_request(invoice, lines, fecha=fecha or as_of)
+    _set_totals(invoice, lines, as_of=fecha or as_of)
     return invoice, lines
+
+
+def _check_request(invoice: Invoice, lines: list[InvoiceLine], *, fecha: datetime) -> None:
+    """Refuse what the caller asked for when a PAC would reject it (issue 10: nothing the caller
+    asked for is dropped or changed to make it fit). The customer's and the org's own data are
+    checked when sealing: a problem there holds the invoice until corrected."""
+    draft = draft_from_rows(invoice, lines, fecha=fecha)
+    problems = rules.check_request(draft, as_of=draft.fecha.date())
+    if problems:
+        raise refusal(problems)
 
 
 def _insert(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime, actor: str) -> None:
@@ -131,7 +152,16 @@ def _payment_terms(request: InvoiceInput) -> tuple[str, str]:
     if metodo not in {"PUE", "PPD"}:
         raise InvoicingError("metodo_pago_invalid", "El método de pago debe ser PUE o PPD.", field="metodo_pago")
     if metodo == "PPD":
-        # Anexo 20 / CFDI40105: with PPD the forma de pago is "99 Por definir".
+        # Anexo 20 / CFDI40105: with PPD the forma de pago is "99 Por definir". Another forma is
+        # refused rather than replaced, so the caller learns it (issue 10, defect 5): the real
+        # forma goes in the REP (complemento de pago) when the money arrives.
+        if request.forma_pago not in (None, "", "99"):
+            raise InvoicingError(
+                "CFDI40105",
+                "Con método de pago PPD la forma de pago es «99 Por definir»: la forma real se registra en el "
+                "complemento de pago cuando llegue el dinero. Omite forma_pago o envía 99.",
+                field="forma_pago",
+            )
         return metodo, "99"
     if not request.forma_pago or request.forma_pago == "99":
         raise InvoicingError(
@@ -160,7 +190,7 @@ def take_folio(org: Org, serie: str) -> int:
     return int(row[0]) - 1
 
 
-def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> InvoiceLine:
+def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int, decimals: int) -> InvoiceLine:
     product = None
     if line.product_id is not None:
         product = next(iter(Product.objects.filter(pk=line.product_id, org=org, livemode=livemode)[:1]), None)
@@ -196,8 +226,9 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> I
                              field=f"{field}.unit_price")
     objeto_imp = str(pick(line.objeto_imp, product.objeto_imp if product else ("02" if codes else "01"),
                           "objeto_imp"))
-    traslados = [r for r in rates if not r.retencion]  # "price includes IVA" means the traslados
-    valor_unitario = taxes.unit_price_from_gross(price, traslados, line.cantidad) if includes else price
+    valor_unitario, tax_importes = price, []
+    if includes and price > 0:
+        valor_unitario, tax_importes = _from_gross(price, rates, line.cantidad, decimals, index)
     return InvoiceLine(
         position=index + 1,
         product=product,
@@ -212,12 +243,39 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int) -> I
         descuento=line.descuento,
         objeto_imp=objeto_imp,
         taxes=list(codes),
+        tax_importes=tax_importes,
     )
+
+
+def _from_gross(
+    price: Decimal, rates: tuple[TaxRate, ...], cantidad: Decimal, decimals: int, index: int
+) -> tuple[Decimal, list[str | None]]:
+    """ValorUnitario and tax Importes for a tax-inclusive price ("price includes IVA" means the
+    traslados; retentions then come off the Total), landing exactly on price x cantidad."""
+    traslados = [r for r in rates if not r.retencion]
+    try:
+        gross = taxes.line_from_gross(price, traslados, cantidad, decimals)
+    except taxes.TaxComputationError as exc:
+        raise InvoicingError(
+            "total_inalcanzable",
+            f"La partida {index + 1}: ningún precio sin impuestos suma exactamente el precio con impuestos "
+            f"({exc}). Envía el precio sin impuestos.",
+            field=f"lines[{index}].unit_price",
+        ) from exc
+    overrides = iter(gross.tax_importes)
+    importes = [None if rate.retencion else next(overrides) for rate in rates]
+    if all(v is None for v in importes):
+        return gross.valor_unitario, []
+    return gross.valor_unitario, [None if v is None else f"{v:f}" for v in importes]
 
 
 def _set_totals(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime) -> None:
     """Compute what the CFDI will state (domain.taxes mirrors the XML exactly)."""
-    totals = taxes.compute_totals(draft_from_rows(invoice, lines, fecha=as_of))
+    try:
+        totals = taxes.compute_totals(draft_from_rows(invoice, lines, fecha=as_of))
+    except taxes.TaxComputationError as exc:
+        # The rules above catch every contradiction we know; this is the net under them.
+        raise InvoicingError("importe_invalido", f"No se pueden calcular los importes: {exc}") from exc
     for line, concept in zip(lines, totals.conceptos, strict=True):
         line.importe = concept.importe
     invoice.subtotal = totals.sub_total

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from timbra.domain import tax_presets
@@ -61,7 +62,8 @@ def draft_from_rows(invoice: Invoice, lines: Iterable[InvoiceLine], *, fecha: da
 
 
 def draft_for(invoice: Invoice, *, as_of: datetime) -> InvoiceDraft:
-    return draft_from_rows(invoice, invoice.lines.all(), fecha=as_of)
+    """The draft to seal at `as_of`: its Fecha is the one the caller asked for, else `as_of`."""
+    return draft_from_rows(invoice, invoice.lines.all(), fecha=invoice.requested_fecha or as_of)
 
 
 def _concepto(line: InvoiceLine) -> Concepto:
@@ -74,6 +76,9 @@ def _concepto(line: InvoiceLine) -> Concepto:
         valor_unitario=line.valor_unitario,
         descuento=line.descuento or None,
         objeto_imp=line.objeto_imp,
-        impuestos=tax_presets.resolve(line.taxes) if line.objeto_imp == "02" else (),
+        # Every tax the line asked for, whatever its ObjetoImp: a contradiction (ObjetoImp 01 with
+        # IVA) is refused by domain.rules, never resolved by dropping the taxes (issue 10).
+        impuestos=tax_presets.resolve(line.taxes),
         no_identificacion=line.no_identificacion or None,
+        tax_importes=tuple(None if v is None else Decimal(v) for v in line.tax_importes or ()),
     )

@@ -12,9 +12,13 @@ class InvoicingError(Exception):
 
     status_code = 422
 
-    def __init__(self, code: str, message: str, *, field: str = "") -> None:
+    def __init__(self, code: str, message: str, *, field: str = "",
+                 details: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.field = code, message, field
+        # Every problem found when there is more than one ({"code", "message", "field"}), so a
+        # caller fixes them all in one round instead of one per request.
+        self.details = details or []
 
 
 class NotFound(InvoicingError):

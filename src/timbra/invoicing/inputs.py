@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 
@@ -41,3 +42,6 @@ class InvoiceInput:
     related: tuple[dict[str, object], ...] = field(default=())
     source: str = ""
     source_id: str = ""
+    # The CFDI Fecha the caller asks for: aware, or naive = local time at the place of issue (the
+    # org's time zone). None: the moment of sealing. Must lie within SAT's 72-hour window.
+    fecha: datetime | None = None

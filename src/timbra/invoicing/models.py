@@ -49,6 +49,9 @@ class Invoice(models.Model):
     # snapshot of the receptor as sealed (the customer record may change later)
     receptor = models.JSONField(default=dict, blank=True)
     fecha = models.CharField(max_length=19, blank=True, default="")  # CFDI Fecha, local, as sealed
+    # The CFDI Fecha the caller asked for (aware; API `fecha`, issue 10), within SAT's 72-hour
+    # window. None: the Fecha is the moment of sealing.
+    requested_fecha = models.DateTimeField(null=True, blank=True)
     no_certificado = models.CharField(max_length=20, blank=True, default="")
     sealed_sha256 = models.CharField(max_length=64, blank=True, default="")
     sealed_at = models.DateTimeField(null=True, blank=True)
@@ -111,6 +114,9 @@ class InvoiceLine(models.Model):
     descuento = ScaledDecimalField(scale=2, default=0)
     objeto_imp = models.CharField(max_length=2, default="02")
     taxes = models.JSONField(default=list)  # preset codes (timbra.domain.tax_presets)
+    # Explicit tax Importes aligned with `taxes` ("0.01" or None for half up), set only where a
+    # tax-inclusive price must add up exactly to the money paid (domain.taxes.line_from_gross).
+    tax_importes = models.JSONField(default=list, blank=True)
     importe = ScaledDecimalField(scale=2, default=0)
 
     class Meta:

@@ -7,11 +7,13 @@ every later attempt sends these same bytes.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from lxml import etree
 
 from timbra.cfdi import build
 from timbra.domain import rules
@@ -23,6 +25,8 @@ from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.transitions import LostRace, move
 from timbra.orgs import csds
 from timbra.orgs.models import Csd
+
+log = logging.getLogger(__name__)
 
 PAGO = "P"  # c_TipoDeComprobante "Pago": the REP (Complemento de Pago 2.0), built by receivables
 
@@ -110,7 +114,16 @@ def _seal_ingreso(invoice: Invoice, csd: Csd, *, as_of: datetime) -> SealedDocum
     )
     if problems:
         return problems
-    sealed = build.seal(draft, csds.signer_for(csd))
+    try:
+        sealed = build.seal(draft, csds.signer_for(csd))
+    except (ValueError, TypeError, build.CfdiTotalsMismatch, etree.LxmlError) as exc:
+        # The rules above catch every case we know (issue 10, defect 9: a control character made
+        # lxml raise here, the invoice stayed draft with no reason and the sweeper re-queued it
+        # forever). Whatever slips past them holds the invoice with a reason, never crashes a worker.
+        log.exception("sealing invoice %s failed", invoice.pk)
+        return [Problem("xml_invalido", "xml", "No se pudo generar el XML del CFDI con estos datos "
+                        f"({type(exc).__name__}). Revisa el texto y los importes de las partidas, corrige y "
+                        "reintenta; si persiste, avísanos.")]
     return SealedDocument(xml=sealed.xml, fecha=draft.fecha, receptor=receptor_snapshot(draft.receptor))
 
 

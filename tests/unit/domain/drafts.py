@@ -20,6 +20,10 @@ RET_ISR_RESICO = PRESETS["RET_ISR_RESICO"]
 
 FECHA = datetime(2026, 11, 20, 10, 0, 0)
 EMISOR = Emisor(rfc="EKU9003173C9", nombre="ESCUELA KEMPER URGATE", regimen_fiscal="601")
+# A persona física in actividades profesionales (612): the issuer a persona moral retains ISR 10 %
+# and two thirds of IVA from (LISR art. 106, LIVA art. 1-A).
+EMISOR_HONORARIOS = Emisor(rfc="PEGJ8001011A1", nombre="JUAN PEREZ GARCIA", regimen_fiscal="612")
+EMISOR_RESICO = Emisor(rfc="PEGJ8001011A1", nombre="JUAN PEREZ GARCIA", regimen_fiscal="626")
 RECEPTOR = Receptor(
     rfc="URE180429TM6",
     nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA",
@@ -36,6 +40,7 @@ def concepto(
     descuento: str | Decimal | None = None,
     objeto_imp: str | None = None,
     descripcion: str = "Suscripción mensual plataforma SaaS",
+    tax_importes: tuple[Decimal | None, ...] = (),
 ) -> Concepto:
     """A service line; ObjetoImp 02 when it carries taxes, 01 otherwise."""
     return Concepto(
@@ -48,6 +53,7 @@ def concepto(
         impuestos=tuple(impuestos),
         descuento=None if descuento is None else Decimal(descuento),
         unidad="Servicio",
+        tax_importes=tax_importes,
     )
 
 

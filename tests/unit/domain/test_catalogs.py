@@ -132,5 +132,19 @@ def test_build_script_reproduces_the_shipped_json(tmp_path: Path) -> None:
     assert module.main(["build_catalogs.py", str(SQL_DIR), str(tmp_path)]) == 0
 
     built = {p.name: p.read_text("utf-8") for p in tmp_path.glob("*.json")}
-    shipped = {p.name: p.read_text("utf-8") for p in DATA_DIR.glob("*.json")}
+    shipped = {p.name: p.read_text("utf-8") for p in DATA_DIR.glob("*.json") if p.name != BORDER_FILE}
     assert built == shipped
+
+
+BORDER_FILE = "codigos_postales_estimulo.json"  # from satcfdi's c_CodigoPostal, not the SQL dumps
+
+
+def test_the_border_estimulo_flags_are_exactly_satcfdis_c_codigo_postal() -> None:
+    from satcfdi.catalogs import select_all
+
+    regions = {"0": None, "1": "norte", "2": "sur"}
+    expected = {cp: regions[row[3]] for cp, row in select_all("C756_c_CodigoPostal").items()}
+    assert {cp: catalogs.region_fronteriza(cp) for cp in expected} == expected
+    assert catalogs.region_fronteriza("22000") == "norte"  # Tijuana
+    assert catalogs.region_fronteriza("30700") == "sur"  # Tapachula
+    assert catalogs.region_fronteriza("42501") is None  # the SAT test issuer's CP

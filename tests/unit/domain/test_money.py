@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -25,27 +25,29 @@ SAT_CATALOGS = Path(__file__).resolve().parents[3].parent / "shared" / "sat" / "
 @pytest.mark.parametrize(
     ("value", "places", "expected"),
     [
-        ("0.125", 2, "0.12"),  # exact half goes to the even cent, like satcfdi's round()
+        ("0.125", 2, "0.13"),  # exact half goes up, as SAT's Guía de llenado says (issue 10)
         ("0.135", 2, "0.14"),
         ("0.1251", 2, "0.13"),
-        ("-0.125", 2, "-0.12"),
+        ("-0.125", 2, "-0.13"),  # half away from zero
         ("1066.6700", 2, "1066.67"),
-        ("2.5", 0, "2"),
-        ("3.5", 0, "4"),
+        ("2.5", 0, "3"),
+        ("100.5", 0, "101"),  # JPY 100.5 was 100 under half-even
         ("0.123456789", 6, "0.123457"),
         ("10", 2, "10.00"),
     ],
 )
-def test_round_amount_rounds_half_to_even(value: str, places: int, expected: str) -> None:
-    # given a value, when rounded, then it has exactly `places` decimals, half-even
+def test_round_amount_rounds_half_up(value: str, places: int, expected: str) -> None:
+    # given a value, when rounded, then it has exactly `places` decimals, half up
     assert str(round_amount(Decimal(value), places)) == expected
 
 
-def test_round_amount_gives_the_same_result_as_python_round_that_satcfdi_uses() -> None:
-    for cents in range(-2000, 2000):
-        value = Decimal(cents) / 400  # many exact halves of a cent
-        assert round_amount(value) == round(value, 2)
-        assert str(round_amount(value)) == str(round(value, 2))
+def test_round_amount_gives_the_same_result_as_satcfdis_round_under_cfdi_builds_context() -> None:
+    # cfdi.build runs satcfdi (which rounds with round()) under a half-up decimal context
+    with localcontext(rounding=ROUND_HALF_UP):
+        for cents in range(-2000, 2000):
+            value = Decimal(cents) / 400  # many exact halves of a cent
+            assert round_amount(value) == round(value, 2)
+            assert str(round_amount(value)) == str(round(value, 2))
 
 
 def test_round_amount_takes_an_explicit_direction_for_residual_tracking() -> None:
@@ -106,6 +108,12 @@ def test_every_known_currency_matches_c_moneda_and_satcfdi() -> None:
     for moneda, decimals in CURRENCY_DECIMALS.items():
         assert catalog[moneda] == decimals, moneda
         assert moneda_decimales(moneda) == decimals, moneda
+
+
+def test_any_c_moneda_currency_has_its_decimals_even_outside_the_quick_table() -> None:
+    # issue 10, defect 2: "moneda": "GTQ" answered a 500
+    assert "GTQ" not in CURRENCY_DECIMALS
+    assert currency_decimals("GTQ") == 2
 
 
 def test_unknown_currency_is_refused_in_spanish() -> None:

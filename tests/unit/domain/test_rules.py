@@ -53,7 +53,8 @@ def test_a_correct_draft_has_no_problems() -> None:
         pytest.param(drafts.draft(moneda="MXN", tipo_cambio=Decimal(1)), id="mxn-with-tipo-cambio-1"),
         pytest.param(drafts.draft(moneda="USD", tipo_cambio=Decimal("17.254300")), id="usd-with-tipo-cambio"),
         pytest.param(
-            drafts.draft(drafts.concepto("1000.00", drafts.IVA16, drafts.RET_IVA_2_3, drafts.RET_ISR_10)),
+            drafts.draft(drafts.concepto("1000.00", drafts.IVA16, drafts.RET_IVA_2_3, drafts.RET_ISR_10),
+                         emisor=drafts.EMISOR_HONORARIOS),
             id="retenciones",
         ),
         pytest.param(drafts.draft(drafts.concepto("1000.00", drafts.IVA_EXENTO)), id="iva-exento"),

@@ -51,13 +51,27 @@ def test_iva_16_on_several_lines_is_computed_per_line_and_summed() -> None:
     assert str(totals.total) == "1276.58"
 
 
-def test_residual_of_earlier_lines_moves_a_later_line_tax_up_a_cent() -> None:
-    # given three lines of 1.03 (IVA 0.1648 each): satcfdi's tracker pays the residual back
+def test_each_line_tax_is_rounded_half_up_on_its_own_so_a_person_can_check_it() -> None:
+    # given three lines of 1.03 (IVA 0.1648 each): no residual carried from line to line
     invoice = draft(*(concepto("1.03", IVA16) for _ in range(3)))
     totals = compute_totals(invoice)
-    assert [c.traslados[0].importe for c in totals.conceptos] == [D("0.16"), D("0.16"), D("0.17")]
-    assert totals.total_impuestos_trasladados == D("0.49")  # = round(3.09 x 0.16)
-    assert totals.total == D("3.58")
+    assert [c.traslados[0].importe for c in totals.conceptos] == [D("0.16"), D("0.16"), D("0.16")]
+    assert totals.total_impuestos_trasladados == D("0.48")
+    assert totals.total == D("3.57")
+
+
+def test_forty_lines_of_an_eighth_of_a_peso_add_up_to_5_20_not_4_80() -> None:
+    # issue 10, defect 6: half-even rounded every 0.125 down to 0.12
+    totals = compute_totals(draft(*(concepto("0.125") for _ in range(40))))
+    assert totals.sub_total == D("5.20") and totals.total == D("5.20")
+
+
+def test_an_explicit_tax_importe_may_be_the_floor_or_the_ceiling_of_the_exact_value() -> None:
+    # given base 0.03 with IVA 16 % (exact 0.0048): half up says 0.00, SAT accepts 0.00 or 0.01
+    ceiling = compute_totals(draft(concepto("0.03", IVA16, tax_importes=(D("0.01"),))))
+    assert ceiling.total == D("0.04")
+    with pytest.raises(TaxComputationError, match="tolerancia"):
+        compute_totals(draft(concepto("0.03", IVA16, tax_importes=(D("0.02"),))))
 
 
 def test_iva_8_percent_border_rate() -> None:
@@ -125,11 +139,11 @@ def test_descuento_lowers_the_tax_base_and_the_total_but_not_the_subtotal() -> N
     assert totals.total == D("1044.00")
 
 
-def test_descuento_is_rounded_to_the_currency_decimals_half_even() -> None:
+def test_descuento_is_rounded_to_the_currency_decimals_half_up() -> None:
     totals = compute_totals(
         draft(concepto("100.00", IVA16, descuento="10.005"), concepto("100", descuento="10.015"))
     )
-    assert [c.descuento for c in totals.conceptos] == [D("10.00"), D("10.02")]
+    assert [c.descuento for c in totals.conceptos] == [D("10.01"), D("10.02")]
 
 
 def test_foreign_currency_with_two_decimals() -> None:
@@ -146,16 +160,16 @@ def test_foreign_currency_with_two_decimals() -> None:
 
 def test_yen_amounts_have_no_decimals() -> None:
     totals = compute_totals(draft(concepto("1234.5", IVA16), moneda="JPY", tipo_cambio=D("0.12")))
-    assert str(totals.sub_total) == "1234"  # 1234.5 half-even
-    assert str(totals.total_impuestos_trasladados) == "197"
-    assert str(totals.total) == "1431"
+    assert str(totals.sub_total) == "1235"  # 1234.5 half up
+    assert str(totals.total_impuestos_trasladados) == "198"  # 197.6
+    assert str(totals.total) == "1433"
 
 
 def test_clf_amounts_have_four_decimals() -> None:
     totals = compute_totals(draft(concepto("10.12345", IVA16), moneda="CLF", tipo_cambio=D("750")))
-    assert str(totals.sub_total) == "10.1234"
-    assert str(totals.total_impuestos_trasladados) == "1.6197"
-    assert str(totals.total) == "11.7431"
+    assert str(totals.sub_total) == "10.1235"  # 10.12345 half up
+    assert str(totals.total_impuestos_trasladados) == "1.6198"  # 1.61976
+    assert str(totals.total) == "11.7433"
 
 
 def test_decimals_can_be_given_explicitly() -> None:

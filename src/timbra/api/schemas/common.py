@@ -41,10 +41,18 @@ def decimal_text(value: Decimal | None, *, min_places: int = 0) -> str | None:
     return text
 
 
+class ProblemOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
 class ErrorDetail(Schema):
     code: str = Field(description="Código estable, p. ej. «validation_error», «not_found».")
     message: str = Field(description="Mensaje en español para personas.")
     field: str | None = Field(None, description="Campo de la solicitud al que se refiere, si aplica.")
+    details: list[ProblemOut] | None = Field(
+        None, description="Todos los problemas, cuando la solicitud incumple varias reglas a la vez.")
 
 
 class ErrorOut(Schema):

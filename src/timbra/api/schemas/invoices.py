@@ -63,13 +63,17 @@ class InvoiceIn(InputSchema):
     uso_cfdi: str | None = Field(None, max_length=4, description="Sustituye el uso CFDI del cliente.")
     send_email: bool = True
     condiciones_de_pago: str = Field("", max_length=200)
+    fecha: datetime | None = Field(
+        None, description="Fecha del CFDI (ISO 8601). Sin zona horaria es la hora local del lugar de expedición. "
+        "Debe estar dentro de las últimas 72 horas (menos 10 minutos de margen) y no ser futura; "
+        "si se omite, es el momento de sellar.")
 
     def to_input(self) -> InvoiceInput:
         return InvoiceInput(
             customer_id=self.customer_id, lines=tuple(line.to_input() for line in self.lines),
             metodo_pago=self.metodo_pago, forma_pago=self.forma_pago, moneda=self.moneda,
             tipo_cambio=self.tipo_cambio, serie=self.serie, uso_cfdi=self.uso_cfdi,
-            condiciones_de_pago=self.condiciones_de_pago, send_email=self.send_email,
+            condiciones_de_pago=self.condiciones_de_pago, send_email=self.send_email, fecha=self.fecha,
         )
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from timbra.domain.invoicing_rules import Decision, Rule, RuleOutcome, evaluate, render_description
+from timbra.domain.text import clean_text
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput, LineInput
 from timbra.payments.models import GatewayConnection, Payment
@@ -53,7 +54,9 @@ def build_request(payment: Payment, outcome: RuleOutcome, *, customer_id: int, u
     facts = payment_facts(payment)
     lines = tuple(
         LineInput(
-            descripcion=render_description(decision.description_template, facts, fact_line(line)),
+            # Gateway text (a charge's description) may carry characters a CFDI cannot: the
+            # description is ours to write, so they are cleaned, not refused (issue 10, defect 9).
+            descripcion=clean_text(render_description(decision.description_template, facts, fact_line(line))),
             cantidad=Decimal(line["cantidad"]),
             # A per-unit gross; unit_price_from_gross re-derives a ValorUnitario whose Total
             # matches what was paid (to the cent whenever SAT's rounding allows).
@@ -64,7 +67,7 @@ def build_request(payment: Payment, outcome: RuleOutcome, *, customer_id: int, u
             unidad=decision.unidad,
             objeto_imp=decision.objeto_imp,
             taxes=decision.taxes,
-            no_identificacion=(line.get("price_id") or "")[:100] or None,
+            no_identificacion=clean_text(line.get("price_id") or "")[:100] or None,
         )
         for line in payment.lines
     )
