@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from timbra.catalog.models import Product
 from timbra.catalog.services import create_product
+from timbra.csd.testca import mint_csd
 from timbra.customers.models import Customer
 from timbra.customers.services import create_customer
 from timbra.invoicing.create import create_invoice
@@ -30,14 +31,35 @@ RECEPTORES = {
 }
 
 
+# Personas físicas the sandbox PAC knows (src/timbra/sandbox/data/sandbox-personas-fisicas.csv).
+HONORARIOS = {"rfc": "CACX7605101P8", "nombre": "XOCHILT CASAS CHAVEZ", "regimen_fiscal": "612"}
+RESICO = {"rfc": "FUNK671228PH6", "nombre": "KARLA FUENTE NOLASCO", "regimen_fiscal": "626"}
+
+
 def make_org(*, rfc: str = "EKU9003173C9", nombre: str = "ESCUELA KEMPER URGATE", with_csd: bool = True,
-             as_of: datetime = NOW) -> Org:
-    org = create_org(rfc=rfc, nombre=nombre, regimen_fiscal="601", lugar_expedicion="42501",
+             as_of: datetime = NOW, regimen_fiscal: str = "601", lugar_expedicion: str = "42501") -> Org:
+    """The SAT test issuer with SAT's test CSD; another RFC gets a CSD minted by the test CA."""
+    org = create_org(rfc=rfc, nombre=nombre, regimen_fiscal=regimen_fiscal, lugar_expedicion=lugar_expedicion,
                      email="facturacion@kemper.example")
-    if with_csd:
+    if with_csd and rfc == "EKU9003173C9":
         certs = SAT_DIR / "certs"
         csds.upload_csd(org, cer=(certs / "EKU9003173C9.cer").read_bytes(),
                         key=(certs / "EKU9003173C9.key").read_bytes(), password="12345678a", as_of=as_of)
+    elif with_csd:
+        minted = mint_csd(rfc, nombre, valid_from=as_of - timedelta(days=30), valid_to=as_of + timedelta(days=1460),
+                          password="12345678a")
+        csds.upload_csd(org, cer=minted.cer, key=minted.key, password="12345678a", as_of=as_of)
+    return org
+
+
+def become_persona_fisica(org: Org, identity: dict[str, str] = HONORARIOS, *, as_of: datetime = NOW) -> Org:
+    """Turn a test org into a persona física the sandbox knows (retentions are theirs: LISR art. 106,
+    113-J), with a CSD minted for that RFC (uploading it makes it the active one)."""
+    Org.objects.filter(pk=org.pk).update(**identity)
+    org.refresh_from_db()
+    minted = mint_csd(org.rfc, org.nombre, valid_from=as_of - timedelta(days=30), valid_to=as_of + timedelta(days=1460),
+                      password="12345678a")
+    csds.upload_csd(org, cer=minted.cer, key=minted.key, password="12345678a", as_of=as_of)
     return org
 
 
@@ -59,6 +81,8 @@ def make_product(org: Org, *, livemode: bool = False, as_of: datetime = NOW, **o
 def make_invoice(org: Org, customer: Customer, *, product: Product | None = None, as_of: datetime = NOW,
                  livemode: bool = False, **overrides: object) -> Invoice:
     product = product or make_product(org, livemode=livemode, as_of=as_of)
+    # PPD carries forma de pago 99 (CFDI40105): a PPD request with another forma is refused.
+    overrides.setdefault("forma_pago", None if overrides.get("metodo_pago") == "PPD" else "04")
     request = InvoiceInput(customer_id=customer.pk, lines=(LineInput(product_id=product.pk, cantidad=Decimal(1)),),
-                           forma_pago="04", **overrides)  # type: ignore[arg-type]
+                           **overrides)  # type: ignore[arg-type]
     return create_invoice(org, request, livemode=livemode, as_of=as_of)

@@ -82,7 +82,8 @@ class InvoiceForm(forms.Form):
         data = self.cleaned_data
         return InvoiceInput(
             customer_id=data["customer"].pk, lines=tuple(lines), metodo_pago=data["metodo_pago"],
-            forma_pago=data["forma_pago"], moneda=data["moneda"], tipo_cambio=data["tipo_cambio"],
+            # The form says PPD always takes «99 Por definir» (the service refuses another forma).
+            forma_pago=None if data["metodo_pago"] == "PPD" else data["forma_pago"], moneda=data["moneda"], tipo_cambio=data["tipo_cambio"],
             serie=data["serie"] or None, condiciones_de_pago=data["condiciones_de_pago"],
             send_email=data["send_email"],
         )

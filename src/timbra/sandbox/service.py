@@ -16,6 +16,8 @@ from timbra.cfdi.sandbox_pac import sandbox_certificate_pem as _pem
 from timbra.sandbox.ledger import DjangoLedger
 
 TAXPAYERS = Path(__file__).resolve().parent / "data" / "test-taxpayers.csv"
+# Personas físicas for trying retentions in test mode (data/README.md says where they come from).
+PERSONAS_FISICAS = Path(__file__).resolve().parent / "data" / "sandbox-personas-fisicas.csv"
 
 
 def _now() -> datetime:
@@ -23,7 +25,8 @@ def _now() -> datetime:
 
 
 def build_sandbox_pac() -> SandboxPac:
-    return SandboxPac.for_home(settings.TIMBRA_HOME, DjangoLedger(), load_test_taxpayers(TAXPAYERS), _now)
+    registry = {**load_test_taxpayers(TAXPAYERS), **load_test_taxpayers(PERSONAS_FISICAS)}
+    return SandboxPac.for_home(settings.TIMBRA_HOME, DjangoLedger(), registry, _now)
 
 
 def load_certificate() -> None:

@@ -62,7 +62,7 @@ def test_the_creation_answer_is_exactly_what_reading_the_invoice_back_shows(api,
         "tipo_cambio": "17.25", "lines": [
             {"product_id": product.pk, "cantidad": "2.5", "descuento": "10"},
             {"descripcion": "Soporte", "clave_prod_serv": "81112101", "clave_unidad": "E48", "cantidad": 3,
-             "unit_price": "33.333333", "taxes": ["IVA16", "RET_ISR_10"]},
+             "unit_price": "33.333333", "taxes": ["IVA16", "RET_IVA_4"]},
         ],
     })
     assert response.status_code == 202, response.content

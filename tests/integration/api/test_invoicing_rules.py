@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 COURSES = {
     "name": "Cursos",
     "conditions": {"description_contains": "robótica", "currencies": ["MXN"], "amount_min": "100.00"},
-    "decision": {"clave_prod_serv": "86121700", "taxes": ["IVA16", "RET_ISR_10"], "serie": "CUR",
+    "decision": {"clave_prod_serv": "86121700", "taxes": ["IVA16", "RET_IVA_4"], "serie": "CUR",
                  "uso_cfdi": "D10", "send_email": False, "description_template": "{descripcion} — {periodo}"},
 }
 
@@ -36,7 +36,7 @@ def test_create_list_get_replace_and_delete_a_rule(api):
     assert created.status_code == 201
     body = created.json()
     assert body["position"] == 1 and body["conditions"]["amount_min"] == "100.00"
-    assert body["decision"]["taxes"] == ["IVA16", "RET_ISR_10"]
+    assert body["decision"]["taxes"] == ["IVA16", "RET_IVA_4"]
     rule_id = body["id"]
     assert [r["id"] for r in api.get("/invoicing-rules").json()["data"]] == [rule_id]
     assert api.get(f"/invoicing-rules/{rule_id}").json()["name"] == "Cursos"

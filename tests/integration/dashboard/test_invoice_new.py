@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tests.factories import become_persona_fisica
 from timbra.invoicing.models import Invoice
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,8 @@ def test_product_line_creates_the_invoice(client_in, customer, product):
     assert invoice.events.get(kind="created").actor == "Ana López"
 
 
-def test_free_form_line_with_taxes(client_in, customer):
+def test_free_form_line_with_taxes(client_in, org, customer):
+    become_persona_fisica(org)  # ISR is withheld from a persona física's fees (LISR art. 106)
     line = {"descripcion": "Consultoría", "clave_prod_serv": "80101500", "clave_unidad": "e48",
             "cantidad": "1", "unit_price": "1000", "taxes": ["IVA16", "RET_ISR_10"]}
 

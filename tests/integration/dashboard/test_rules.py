@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 FORM = {"name": "Cursos", "enabled": "on", "description_contains": "robótica", "metadata": "order_id=ORD-7781",
         "currencies": "mxn", "invoice": "on", "clave_prod_serv": "86121700", "clave_unidad": "E48",
         "unidad": "Curso", "description_template": "{descripcion} ({periodo})", "price_includes_taxes": "on",
-        "objeto_imp": "02", "taxes": ["IVA16", "RET_ISR_10"], "serie": "CUR", "uso_cfdi": "D10"}
+        "objeto_imp": "02", "taxes": ["IVA16", "RET_IVA_4"], "serie": "CUR", "uso_cfdi": "D10"}
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_create_and_edit_a_rule(client_in, org):
     assert response.status_code == 302
     rule = InvoicingRule.objects.get(org=org)
     assert (rule.metadata, rule.currencies, rule.taxes, rule.uso_cfdi) == ({"order_id": "ORD-7781"}, ["MXN"],
-                                                                            ["IVA16", "RET_ISR_10"], "D10")
+                                                                            ["IVA16", "RET_IVA_4"], "D10")
     edit = client_in.get(reverse("dashboard:rule_edit", args=[rule.pk])).content.decode()
     assert "order_id=ORD-7781" in edit
     client_in.post(reverse("dashboard:rule_edit", args=[rule.pk]), {**FORM, "serie": "NUE", "action": "save"})

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import make_customer
+from tests.factories import HONORARIOS, RESICO, make_customer, make_org
 from tests.sat_official import assert_valid_cfdi, assert_valid_timbre
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.create import create_invoice
@@ -48,8 +48,17 @@ VARIANTS = {
 }
 
 
+# Retentions are the persona física's (LISR arts. 106 and 113-J); IVA 8 % needs a border CP.
+ISSUERS = {
+    "honorarios_with_retentions": HONORARIOS,
+    "resico_retention": RESICO,
+    "frontera_and_exento": {"lugar_expedicion": "22000"},  # Tijuana: its own time zone, too
+}
+
+
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_every_variant_is_stamped_and_valid_by_sats_own_files(org, variant):
+def test_every_variant_is_stamped_and_valid_by_sats_own_files(db, frozen, variant):
+    org = make_org(**ISSUERS.get(variant, {}))
     customer = make_customer(org)
     invoice = create_invoice(org, InvoiceInput(customer_id=customer.pk, **VARIANTS[variant]),
                              livemode=False, as_of=org.created_at)

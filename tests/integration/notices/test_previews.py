@@ -56,7 +56,7 @@ def test_the_preview_is_sent_once_even_when_the_job_runs_twice(org, customer):
 def test_the_preview_pdf_is_marked_and_matches_the_real_invoice(org, customer):
     # given a schedule with two lines (one with a retention) on the 10th
     lines = (explicit_line("Mantenimiento {periodo}", "1234.56"),
-             replace(explicit_line("Soporte {mes}", "99.99"), taxes=("IVA16", "RET_ISR_10")))
+             replace(explicit_line("Soporte {mes}", "99.99"), taxes=("IVA16", "RET_IVA_4")))
     schedule = make_schedule(org, customer, as_of=at(2026, 11, 20, 10), anchor_date=date(2026, 12, 10),
                              lines=lines)
     mail.outbox.clear()

@@ -32,7 +32,7 @@ HONORARIOS = {
     "clave_unidad": "E48",
     "unidad": "Curso",
     "description_template": "{descripcion} ({periodo})",
-    "taxes": ["IVA16", "RET_IVA_2_3", "RET_ISR_10"],
+    "taxes": ["IVA16", "RET_IVA_4"],
     "serie": "CUR",
     "uso_cfdi": "G03",
     "send_email": False,
@@ -53,7 +53,7 @@ def test_a_one_off_charge_is_invoiced_as_its_matching_rule_says(org, connection,
     invoice = Invoice.objects.get()
     line = invoice.lines.get()
     assert (line.clave_prod_serv, line.unidad, line.taxes) == ("86121700", "Curso",
-                                                                 ["IVA16", "RET_IVA_2_3", "RET_ISR_10"])
+                                                                 ["IVA16", "RET_IVA_4"])
     assert line.descripcion == "Curso de robótica (pago único) (noviembre 2026)"
     assert (invoice.serie, invoice.uso_cfdi, invoice.send_email) == ("CUR", "G03", False)
     assert invoice.total_retenciones > 0 and invoice.total_traslados > 0

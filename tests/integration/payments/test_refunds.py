@@ -247,8 +247,9 @@ def test_a_pending_refund_is_credited_when_stripe_confirms_it(connection, delive
 def test_an_egreso_for_an_invoice_with_several_lines_and_retenciones_keeps_each_taxs_share(
     connection, customer, django_capture_on_commit_callbacks
 ):
-    # given a stamped Ingreso with a service under ISR/IVA retenciones and a product with IVA 16 %
-    from tests.factories import NOW
+    # given a stamped Ingreso from a persona física with a service under ISR/IVA retenciones and a
+    # product with IVA 16 %
+    from tests.factories import NOW, become_persona_fisica
     from timbra.invoicing.create import create_invoice
     from timbra.invoicing.inputs import InvoiceInput, LineInput
     from timbra.payments.services.credit_notes import credit_refund
@@ -260,6 +261,7 @@ def test_an_egreso_for_an_invoice_with_several_lines_and_retenciones_keeps_each_
         LineInput(descripcion="Licencia", unit_price=Decimal("500.00"), price_includes_taxes=False,
                   clave_prod_serv="43232300", clave_unidad="E48", objeto_imp="02", taxes=("IVA16",)),
     )  # fmt: skip
+    become_persona_fisica(connection.org)
     with django_capture_on_commit_callbacks(execute=True):
         original = create_invoice(
             connection.org, InvoiceInput(customer_id=customer.pk, lines=lines, forma_pago="03"), livemode=False,

@@ -21,7 +21,7 @@ from timbra.payments.rules.services import create_rule, draft_rule
 pytestmark = pytest.mark.django_db
 
 DRAFT = {"name": "Cursos", "description_contains": "robótica", "clave_prod_serv": "86121700",
-         "taxes": ["IVA16", "RET_ISR_10"], "serie": "CUR", "uso_cfdi": "D10", "send_email": False}
+         "taxes": ["IVA16", "RET_IVA_4"], "serie": "CUR", "uso_cfdi": "D10", "send_email": False}
 
 
 def counts():
@@ -51,7 +51,7 @@ def test_a_draft_rule_previews_an_unprocessed_event_and_creates_nothing(
     # then it shows the invoice the rule would produce
     assert result.would_invoice and result.rule_name == "Cursos"
     assert (result.invoice.serie, result.invoice.uso_cfdi, result.invoice.send_email) == ("CUR", "D10", False)
-    assert [(line.clave_prod_serv, line.taxes) for line in result.lines] == [("86121700", ["IVA16", "RET_ISR_10"])]
+    assert [(line.clave_prod_serv, line.taxes) for line in result.lines] == [("86121700", ["IVA16", "RET_IVA_4"])]
     assert result.invoice.total_retenciones > 0
     assert result.invoice.customer.rfc == "URE180429TM6"
     assert any("aplica por descripción" in note for note in result.outcome.explanation)

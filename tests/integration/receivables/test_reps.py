@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from lxml import etree
 
-from tests.factories import make_invoice, make_product
+from tests.factories import become_persona_fisica, make_invoice, make_product
 from tests.integration.receivables.conftest import PAGO20, YESTERDAY, D, dr_amounts, local, rep_xml
 from tests.sat_official import assert_valid_cfdi, assert_valid_timbre
 from timbra.domain.status import InvoiceStatus
@@ -79,7 +79,9 @@ def test_the_rep_restates_the_original_cfdis_taxes_proportionally(stamped, pay):
 
 def test_retentions_of_the_original_invoice_are_restated_in_the_rep(org, customer, pay,
                                                                    django_capture_on_commit_callbacks):
-    # given a PPD invoice for professional fees: IVA 16 %, IVA withheld 2/3 and ISR withheld 10 %
+    # given a PPD invoice for professional fees from a persona física: IVA 16 %, IVA withheld 2/3 and
+    # ISR withheld 10 %
+    become_persona_fisica(org)
     product = make_product(org, unit_price=D("10000.00"), taxes=["IVA16", "RET_IVA_2_3", "RET_ISR_10"])
     with django_capture_on_commit_callbacks(execute=True):
         invoice = make_invoice(org, customer, product=product, metodo_pago="PPD")

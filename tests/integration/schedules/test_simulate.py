@@ -40,7 +40,7 @@ def book(org, customer, product):
     make_schedule(org, customer, as_of=created, plan_id=plan.pk, anchor_date=date(2026, 12, 15),
                   overrides=(LineOverride(position=1, unit_price=Decimal("450.00")),))
     make_schedule(org, customer, as_of=created, frequency="quarterly", anchor_date=date(2026, 12, 1), prepaid=True,
-                  forma_pago="03", lines=(line(product.pk, taxes=("IVA16", "RET_IVA_2_3", "RET_ISR_10")),))
+                  forma_pago="03", lines=(line(product.pk, taxes=("IVA16", "RET_IVA_4")),))
     skipped = make_schedule(org, customer, as_of=created, anchor_date=date(2026, 12, 10))
     skip_next(skipped, actor=ACTOR, as_of=created)
     ending = make_schedule(org, customer, as_of=created, anchor_date=date(2026, 11, 1), start_date=date(2026, 11, 1))

@@ -2,13 +2,16 @@
 
 Two XMLs are compared with the domain's numbers, character for character: the one
 `cfdi.build.seal` writes (which hands satcfdi our tax amounts), and one built here by
-plain satcfdi from the same draft without any precomputed amount (so satcfdi's own
-rounding and residual tracking decide). Both must agree with `compute_totals`.
+plain satcfdi from the same draft without any precomputed amount, under the half-up decimal
+context `cfdi.build` uses. satcfdi's residual tracker may move a later line's tax by a cent
+where Timbra rounds every line on its own (issue 10: so a person can check each line), so for
+several lines only the concepto Importes, SubTotal and Descuento are compared with plain
+satcfdi; a single line must match it entirely.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -45,7 +48,7 @@ TAX_SETS = [
     (IVA16, RET_ISR_RESICO),
     (IVA16, RET_ISR_RESICO, RET_IVA_2_3),
     (IVA16, RET_ISR_10, RET_IVA_2_3),
-    (IVA8, RET_IVA_2_3),
+    (IVA8, RET_ISR_10),
 ]
 
 
@@ -107,6 +110,18 @@ def _plain_satcfdi_xml(invoice: InvoiceDraft) -> etree._Element:
     return comprobante.to_xml()
 
 
+def _plain_satcfdi_states(invoice: InvoiceDraft, totals: InvoiceTotals) -> None:
+    with localcontext(rounding=ROUND_HALF_UP):
+        root = _plain_satcfdi_xml(invoice)
+    if len(invoice.conceptos) == 1:
+        _assert_xml_states(root, totals)
+        return
+    assert root.get("SubTotal") == _s(totals.sub_total)
+    assert root.get("Descuento") == _s(totals.descuento)
+    nodes = root.findall("cfdi:Conceptos/cfdi:Concepto", NS)
+    assert [n.get("Importe") for n in nodes] == [_s(a.importe) for a in totals.conceptos]
+
+
 def _s(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:f}"
 
@@ -155,4 +170,4 @@ def test_domain_totals_equal_what_satcfdi_writes(
     sealed_root = check_cfdi(seal(invoice, signer).xml)
     # then the sealed XML (valid, sello verified) and a plain satcfdi build both say the same
     _assert_xml_states(sealed_root, totals)
-    _assert_xml_states(_plain_satcfdi_xml(invoice), totals)
+    _plain_satcfdi_states(invoice, totals)

@@ -23,6 +23,7 @@ from timbra.domain.draft import ISR, IVA, TaxRate
 from timbra.domain.taxes import TaxComputationError, compute_totals, line_from_gross, tax_importe_bounds
 
 D = Decimal
+ONE = Decimal(1)
 RESICO = (IVA16, RET_ISR_RESICO, RET_IVA_2_3)
 HONORARIOS = (IVA16, RET_IVA_2_3, RET_ISR_10)
 RET_IVA_4 = TaxRate(IVA, "Tasa", D("0.040000"), retencion=True)
@@ -30,7 +31,7 @@ TAX_MIXES = [(IVA16,), (IVA8,), (IVA0,), (IVA_EXENTO,), RESICO, HONORARIOS, (IVA
              (IVA16, TaxRate(ISR, "Tasa", D("0.012500"), retencion=True))]
 
 
-def _total(gross: Decimal, rates: tuple[TaxRate, ...], cantidad: Decimal = D(1), decimals: int = 2) -> Decimal:
+def _total(gross: Decimal, rates: tuple[TaxRate, ...], cantidad: Decimal = ONE, decimals: int = 2) -> Decimal:
     line = line_from_gross(gross, rates, cantidad, decimals)
     moneda = {2: "MXN", 0: "JPY"}[decimals]
     invoice = draft(concepto(line.valor_unitario, *rates, cantidad=cantidad, tax_importes=line.tax_importes),
