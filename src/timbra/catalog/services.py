@@ -8,6 +8,7 @@ from typing import Any
 
 from timbra.catalog.models import Product
 from timbra.domain import catalogs, tax_presets
+from timbra.domain.text import text_problem
 from timbra.invoicing.errors import InvoicingError
 from timbra.orgs.models import Org
 
@@ -37,11 +38,17 @@ def _validate(values: dict[str, Any]) -> None:
     except ValueError as exc:
         raise InvoicingError("tax_invalid", str(exc), field="taxes") from exc
     objeto = values.get("objeto_imp", "02")
+    if not catalogs.is_valid("objeto_imp", objeto):
+        raise InvoicingError("CFDI40170", "El objeto de impuesto no existe en el catálogo del SAT.", field="objeto_imp")
     if objeto == "02" and not values.get("taxes"):
         raise InvoicingError("taxes_required", "Con objeto de impuesto 02 indica al menos un impuesto.", field="taxes")
-    if objeto == "01" and values.get("taxes"):
-        raise InvoicingError("taxes_not_allowed", "Con objeto de impuesto 01 (no objeto) no lleva impuestos.",
-                             field="taxes")
+    if objeto in {"01", "03", "04", "05"} and values.get("taxes"):
+        # CFDI40172: these keys carry no Impuestos node; the invoice would refuse the product's lines.
+        raise InvoicingError("taxes_not_allowed", f"Con objeto de impuesto {objeto} el concepto no lleva impuestos: "
+                             "usa 02 para desglosarlos o quítalos.", field="taxes")
+    for name, label in (("descripcion", "La descripción"), ("unidad", "La unidad"), ("sku", "El SKU")):
+        if reason := text_problem(str(values.get(name) or "")):
+            raise InvoicingError("texto_invalido", f"{label} {reason}", field=name)
 
 
 def create_product(org: Org, data: dict[str, Any], *, livemode: bool, as_of: datetime) -> Product:

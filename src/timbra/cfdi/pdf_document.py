@@ -162,6 +162,15 @@ def table_header(theme: Theme) -> Block:
     return Block(height, draw)
 
 
+def _unidad(clave: str, unidad: str, width: float) -> list[str]:
+    """The c_ClaveUnidad description, then the Unidad unless it only repeats it (an Egreso's
+    "ACT Actividad" printed "Actividad" twice)."""
+    lines = wrap(clave, F, 7, width)
+    if unidad and unidad.casefold() not in clave.casefold():
+        lines += wrap(unidad, F, 7, width)
+    return lines
+
+
 def concepto_blocks(con: Concepto, describe: Describe) -> list[Block]:
     """One table row per concepto; a description too long for a page continues in further rows."""
     w = [width - 4 for _, width, _ in COLUMNS]
@@ -172,7 +181,7 @@ def concepto_blocks(con: Concepto, describe: Describe) -> list[Block]:
     cells = [
         wrap(con.clave_prod_serv, F, 7, w[0]) + (wrap(con.no_identificacion, F, 7, w[0]) if con.no_identificacion else []),
         wrap(money(con.cantidad), F, 7, w[1]),
-        wrap(describe("c_ClaveUnidad", con.clave_unidad), F, 7, w[2]) + (wrap(con.unidad, F, 7, w[2]) if con.unidad else []),
+        _unidad(describe("c_ClaveUnidad", con.clave_unidad), con.unidad, w[2]),
         description,
         wrap(money(con.valor_unitario), F, 7, w[4]),
         wrap(money(con.descuento), F, 7, w[5]) if con.descuento else [],

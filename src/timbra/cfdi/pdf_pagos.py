@@ -11,6 +11,7 @@ One block per related document, so a payment of many invoices flows over pages.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lxml import etree
@@ -168,12 +169,21 @@ def _pago_cells(pago: Pago, describe: Describe) -> list[Cell]:
     cells = [
         Cell("Fecha de pago", pago.fecha_pago), Cell("Forma de pago", describe("c_FormaPago", pago.forma_de_pago_p)),
         Cell("Moneda del pago", describe("c_Moneda", pago.moneda_p)), Cell("Tipo de cambio", pago.tipo_cambio_p),
-        Cell("Monto", f"${money(pago.monto)} {pago.moneda_p}"),
+        Cell("Monto", _amount(pago.monto, pago.moneda_p)),
         Cell("Número de operación", pago.num_operacion, 3),
     ]  # fmt: skip
     cells += [Cell(label, value, 2) for label, value in pago.bank]
-    cells += [Cell("Impuestos del pago (ImpuestosP)", tax_text(t), 4) for t in pago.taxes]
-    return cells
+    return cells + _tax_cells("Impuestos del pago (ImpuestosP)", pago.taxes)
+
+
+def _tax_cells(label: str, taxes: Sequence[PagoTax]) -> list[Cell]:
+    """One heading over every tax line (it used to repeat once per tax)."""
+    return [Cell(label if i == 0 else "", tax_text(t), 4) for i, t in enumerate(taxes)]
+
+
+def _amount(value: str, moneda: str) -> str:
+    """'$1,000.00 USD': the currency always beside the sign (a USD REP showed a bare '$')."""
+    return f"${money(value)} {moneda}"
 
 
 def _docto_cells(dr: DoctoRelacionado, describe: Describe) -> list[Cell]:
@@ -183,10 +193,11 @@ def _docto_cells(dr: DoctoRelacionado, describe: Describe) -> list[Cell]:
         Cell("Núm. de parcialidad", dr.num_parcialidad),
         Cell("Moneda del documento", describe("c_Moneda", dr.moneda_dr)), Cell("Equivalencia", dr.equivalencia_dr),
         Cell("Objeto de impuesto", describe("c_ObjetoImp", dr.objeto_imp_dr), 2),
-        Cell("Saldo anterior", f"${money(dr.imp_saldo_ant)}"), Cell("Importe pagado", f"${money(dr.imp_pagado)}"),
-        Cell("Saldo insoluto", f"${money(dr.imp_saldo_insoluto)}"),
+        Cell("Saldo anterior", _amount(dr.imp_saldo_ant, dr.moneda_dr)),
+        Cell("Importe pagado", _amount(dr.imp_pagado, dr.moneda_dr)),
+        Cell("Saldo insoluto", _amount(dr.imp_saldo_insoluto, dr.moneda_dr)),
     ]  # fmt: skip
-    return cells + [Cell("Impuestos del documento (ImpuestosDR)", tax_text(t), 4) for t in dr.taxes]
+    return cells + _tax_cells("Impuestos del documento (ImpuestosDR)", dr.taxes)
 
 
 def pagos_blocks(pagos: Pagos, describe: Describe, theme: Theme) -> list[Block]:
@@ -200,6 +211,7 @@ def pagos_blocks(pagos: Pagos, describe: Describe, theme: Theme) -> list[Block]:
             blocks.append(section(f"DOCUMENTO RELACIONADO {j} DE {len(pago.documentos)}" + (f" (PAGO {i})" if many else ""),
                                   grid(_docto_cells(dr, describe), MARGIN, CONTENT_W, 4), theme))  # fmt: skip
     if pagos.totales:
-        cells = [Cell(label, f"${money(amount)}") for label, amount in pagos.totales]
+        # Pagos 2.0: the Totales are always in MXN, whatever the payments' currency.
+        cells = [Cell(label, _amount(amount, "MXN")) for label, amount in pagos.totales]
         blocks.append(section("TOTALES DEL COMPLEMENTO DE PAGO", grid(cells, MARGIN, CONTENT_W, 4), theme))
     return blocks

@@ -44,9 +44,16 @@ def test_another_orgs_customer_or_product_is_not_found(org, customer, product):
         _create(other, customer, LineInput(product_id=product.pk))
 
 
-def test_ppd_always_takes_forma_de_pago_99(org, customer, product):
-    invoice = _create(org, customer, LineInput(product_id=product.pk), metodo_pago="PPD", forma_pago="04")
+def test_ppd_takes_forma_de_pago_99_when_none_is_given(org, customer, product):
+    invoice = _create(org, customer, LineInput(product_id=product.pk), metodo_pago="PPD", forma_pago=None)
     assert (invoice.metodo_pago, invoice.forma_pago) == ("PPD", "99")
+
+
+def test_ppd_with_another_forma_de_pago_is_refused_not_silently_replaced(org, customer, product):
+    # issue 10, defect 5: 03 used to become 99 without a word to the caller
+    with pytest.raises(InvoicingError) as refused:
+        _create(org, customer, LineInput(product_id=product.pk), metodo_pago="PPD", forma_pago="03")
+    assert (refused.value.code, refused.value.field) == ("CFDI40105", "forma_pago")
 
 
 def test_folios_follow_each_other_per_serie(org, customer, product):
