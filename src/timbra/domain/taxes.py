@@ -257,19 +257,14 @@ def line_from_gross(
         tasa = rate_6(rate) or Decimal(0)
         factor += -tasa if rate.retencion else tasa
     target = round_amount(gross_unit_price * cantidad, decimals)
-    estimate = round_amount(target / factor, decimals)
-    step = quantum(decimals)
     candidates = []
-    for k in (0, -1, 1, -2, 2, -3, 3):
-        importe = estimate + k * step
+    for distance, valor_unitario in _unit_price_candidates(target, factor, cantidad, decimals):
+        importe = round_amount(valor_unitario * cantidad, decimals)
         if importe <= 0:
             continue  # a zero Importe cannot carry taxes
-        valor_unitario = round_amount(importe / cantidad, RATE_SCALE)
-        if round_amount(valor_unitario * cantidad, decimals) != importe:
-            continue  # not expressible with six decimals at this quantity
         for deviations, importes in _tax_choices(importe, rates, decimals):
             if _gross_total(importe, rates, importes) == target:
-                candidates.append((deviations, abs(k), valor_unitario, importes))
+                candidates.append((deviations, distance, valor_unitario, importes))
                 break
     if not candidates:
         raise TaxComputationError(f"Ningún importe sin impuestos suma exactamente {target}")
@@ -279,6 +274,25 @@ def line_from_gross(
         valor_unitario=valor_unitario,
         tax_importes=tuple(None if i == o else i for i, o in zip(importes, ordinary, strict=True)),
     )
+
+
+def _unit_price_candidates(
+    target: Decimal, factor: Decimal, cantidad: Decimal, decimals: int
+) -> list[tuple[int, Decimal]]:
+    """ValorUnitario values (six decimals) whose Importe lies around target / factor, nearest first.
+
+    Up to three centavos either side of the estimate; and, when one millionth of the unit price moves
+    the Importe by more than a centavo (large quantities), three millionths either side too."""
+    estimate = round_amount(target / factor, decimals)
+    step, micro = quantum(decimals), quantum(RATE_SCALE)
+    found: dict[Decimal, int] = {}
+    for k in (0, -1, 1, -2, 2, -3, 3):
+        found.setdefault(round_amount((estimate + k * step) / cantidad, RATE_SCALE), abs(k))
+    if micro * cantidad > step:
+        center = round_amount(estimate / cantidad, RATE_SCALE)
+        for j in (0, -1, 1, -2, 2, -3, 3):
+            found.setdefault(center + j * micro, abs(j))
+    return sorted(((d, v) for v, d in found.items() if v > 0), key=lambda c: c[0])
 
 
 def importe_base(valor_unitario: Decimal, cantidad: Decimal, decimals: int) -> Decimal:

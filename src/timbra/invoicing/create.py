@@ -258,8 +258,9 @@ def _from_gross(
     except taxes.TaxComputationError as exc:
         raise InvoicingError(
             "total_inalcanzable",
-            f"La partida {index + 1}: ningún precio sin impuestos suma exactamente el precio con impuestos "
-            f"({exc}). Envía el precio sin impuestos.",
+            f"La partida {index + 1}: ningún precio sin impuestos da exactamente el total con impuestos "
+            f"({exc}); con cantidades grandes el importe solo avanza en pasos de varios centavos. Envía el precio "
+            "sin impuestos, o una partida con cantidad 1 por el total.",
             field=f"lines[{index}].unit_price",
         ) from exc
     overrides = iter(gross.tax_importes)

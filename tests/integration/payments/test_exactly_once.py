@@ -181,3 +181,30 @@ def test_a_payment_that_cannot_be_invoiced_leaves_its_event_failed_with_the_reas
         stored.reason == payment.status_reason == "No se pudo crear la factura: Impuesto desconocido: IVA99."
     )
     assert Invoice.objects.count() == 0
+
+
+def test_a_charge_description_with_a_control_character_is_cleaned_and_stamped_never_stuck(connection, deliver):
+    # issue 10, defect 9: "\u0003" in a Stripe description left the invoice in draft with no reason and
+    # crashed the workers on every sweep. Gateway text is ours to write, so it is cleaned.
+    deliver(connection, event("charge_succeeded_oneoff", description="Curso de robótica\u0003 | pago único"))
+    invoice = Invoice.objects.get()
+    assert invoice.status == InvoiceStatus.DELIVERED, (invoice.hold_code, invoice.hold_message)
+    assert invoice.lines.get().descripcion.startswith("Curso de robótica pago único")
+
+
+def test_whatever_slips_past_the_rules_holds_the_invoice_with_a_reason_instead_of_crashing(connection, deliver):
+    # given a draft whose stored data cannot become a CFDI (a tax amount outside SAT's tolerance,
+    # which only a damaged row could hold)
+    from django.utils import timezone
+
+    from tests.factories import make_customer, make_invoice
+    from timbra.invoicing.models import InvoiceLine
+    from timbra.invoicing.process import process_invoice
+
+    invoice = make_invoice(connection.org, make_customer(connection.org))
+    InvoiceLine.objects.filter(invoice=invoice).update(tax_importes=["9999.00"])
+    # when a worker takes it
+    processed = process_invoice(invoice.pk, as_of=timezone.now())
+    # then it is held, saying what to do, and no sweeper will pick it up again as a draft
+    assert (processed.status, processed.hold_code) == (InvoiceStatus.HELD, "xml_invalido")
+    assert "Revisa" in processed.hold_message
