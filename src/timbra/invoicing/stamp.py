@@ -70,7 +70,7 @@ def stamp(invoice: Invoice, *, as_of: datetime, sealed_xml: bytes | None = None,
         return StampOutcome(_rejected(invoice, pac, sealed_xml, exc, as_of=as_of))
     except (PacUnavailable, PacOutcomeUnknown) as exc:
         return StampOutcome(_retry_later(invoice, exc, attempts=earlier_attempts + 1, as_of=as_of))
-    return record_stamp(invoice, result, pac_name=pac.name, as_of=as_of)
+    return record_stamp(invoice, result, pac_name=result.pac_name or pac.name, as_of=as_of)
 
 
 def _stamp_or_recover(pac: Pac, sealed_xml: bytes, *, earlier_attempts: int) -> StampResult:
