@@ -48,7 +48,10 @@ UTILITIES_NS = "http://facturacion.finkok.com/utilities"
 STAMPED_OK = "Comprobante timbrado satisfactoriamente"
 # Cancellation request-level answers that mean "SAT or its clock, try again" (phpcfdi's integration tests).
 _CANCEL_RETRY = {"708", "300", "305"}
-_AUTH_TEXT = re.compile(r"(usuario|contrase|password|username).*(inv[aá]lid|incorrect)", re.IGNORECASE)
+_AUTH_TEXT = re.compile(
+    r"(usuario|contrase|password|username).*(inv[aá]lid|incorrect)|(inv[aá]lid|incorrect).*(usuario|contrase|password|username)",
+    re.IGNORECASE,
+)
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 T = TypeVar("T")
