@@ -110,7 +110,15 @@ def record_stamp(invoice: Invoice, result: StampResult, *, pac_name: str, as_of:
 
 
 def _rejected(invoice: Invoice, pac: Pac, sealed_xml: bytes, exc: PacRejected, *, as_of: datetime) -> Invoice:
-    if exc.code == FECHA_OUT_OF_RANGE and pac.recover(sealed_xml) is None:
+    if exc.code == FECHA_OUT_OF_RANGE:
+        try:
+            held_nothing = pac.recover(sealed_xml) is None
+        except (PacUnavailable, PacOutcomeUnknown) as unanswered:
+            # A real PAC's recover can fail too: ask again later, never re-seal on a guess.
+            return _retry_later(invoice, unanswered, attempts=invoice.stamp_attempts + 1, as_of=as_of)
+    else:
+        held_nothing = False
+    if held_nothing:
         # F8: the 72-hour window passed and the PAC confirms it holds no stamp for these
         # bytes, so a new Fecha (a new seal) cannot create a second UUID.
         try:
