@@ -43,6 +43,11 @@ class NoLivePac(Exception):
         "con el PAC de pruebas. Configura TIMBRA_PAC con las credenciales de tu PAC."
     )
 
+    def __init__(self, message: str | None = None) -> None:
+        if message:
+            self.message = message
+        super().__init__(self.message)
+
 
 class PacConfigError(ValueError):
     """The PAC configuration cannot work: unknown PAC name or missing credential. `message` is Spanish."""
@@ -164,7 +169,10 @@ def pac_for(livemode: bool) -> Pac:
         return sandbox_pac()
     if settings.TIMBRA_PAC in ("", "sandbox"):
         raise NoLivePac()
-    return live_pac()
+    try:
+        return live_pac()
+    except PacConfigError as exc:  # the invoice waits with the reason instead of crashing the worker
+        raise NoLivePac(f"La configuración del PAC está incompleta: {exc.message}") from exc
 
 
 @contextlib.contextmanager

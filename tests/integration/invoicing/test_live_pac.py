@@ -23,7 +23,7 @@ READ_TIMEOUT = 1.5
 
 
 @pytest.fixture
-def finkok(settings: pytest.FixtureRequest, tmp_path) -> Iterator[RunningFake]:  # type: ignore[no-untyped-def]
+def finkok(settings, tmp_path) -> Iterator[RunningFake]:  # type: ignore[no-untyped-def]
     with serve(FakeFinkok(tmp_path)) as running:
         settings.TIMBRA_PAC = "finkok"
         settings.TIMBRA_PAC_URL = running.base_url
@@ -90,3 +90,11 @@ def test_test_mode_invoices_still_go_to_the_sandbox(finkok: RunningFake, org, cu
     done = process_invoice(invoice.pk, as_of=invoice.created_at)
     assert done.pac == "sandbox"
     assert finkok.control.calls("stamp") == []
+
+
+def test_a_pac_configured_without_its_credentials_holds_live_invoices_with_the_reason(settings, live_invoice) -> None:  # type: ignore[no-untyped-def]
+    settings.TIMBRA_PAC = "finkok"
+    settings.TIMBRA_PAC_CREDENTIALS = {"username": "timbra@example.com"}
+    held = process_invoice(live_invoice.pk, as_of=live_invoice.created_at)
+    assert held.status == InvoiceStatus.HELD and held.hold_code == "pac_not_configured"
+    assert "contraseña" in held.hold_message
