@@ -154,8 +154,29 @@ else:
 TIMBRA_FILES_DIR = TIMBRA_HOME / "files"
 # SAT's public test material (test CSD, XSD/XSLT) used by the demo issuer and the tests.
 TIMBRA_SAT_DIR = Path(os.environ.get("TIMBRA_SAT_DIR", BASE_DIR.parents[2] / "shared" / "sat"))
-# Which PAC stamps: "sandbox" (built in, not fiscally valid) until real credentials exist.
+# Which PAC stamps live invoices: "sandbox" (built in, not fiscally valid: live invoices wait) until
+# a real one is configured: "finkok", "sw" or "diverza" (README, "PAC configuration").
 TIMBRA_PAC = os.environ.get("TIMBRA_PAC", "sandbox")
+_PAC_CREDENTIAL_KEYS = ("username", "password", "token", "rfc", "id", "api_url")
+
+
+def _pac_credentials(prefix: str) -> dict[str, str]:
+    return {key: os.environ[f"{prefix}_{key.upper()}"] for key in _PAC_CREDENTIAL_KEYS
+            if os.environ.get(f"{prefix}_{key.upper()}")}
+
+
+TIMBRA_PAC_CREDENTIALS = _pac_credentials("TIMBRA_PAC")
+TIMBRA_PAC_URL = os.environ.get("TIMBRA_PAC_URL", "")  # empty: the PAC's own host for TIMBRA_PAC_ENV
+TIMBRA_PAC_ENV = os.environ.get("TIMBRA_PAC_ENV", "test")  # "test" (the PAC's demo) or "production"
+# Optional second PAC, used only when the first refuses the connection (never after a timeout).
+TIMBRA_PAC_FAILOVER = os.environ.get("TIMBRA_PAC_FAILOVER", "")
+TIMBRA_PAC_FAILOVER_CREDENTIALS = _pac_credentials("TIMBRA_PAC_FAILOVER")
+TIMBRA_PAC_FAILOVER_URL = os.environ.get("TIMBRA_PAC_FAILOVER_URL", "")
+TIMBRA_PAC_FAILOVER_ENV = os.environ.get("TIMBRA_PAC_FAILOVER_ENV", "test")
+# Seconds to open a connection to the PAC, and to wait for its answer (then the outcome is unknown
+# and the invoice is recovered with the same bytes).
+TIMBRA_PAC_CONNECT_TIMEOUT = float(os.environ.get("TIMBRA_PAC_CONNECT_TIMEOUT", "5"))
+TIMBRA_PAC_READ_TIMEOUT = float(os.environ.get("TIMBRA_PAC_READ_TIMEOUT", "30"))
 
 # --- i18n ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "es-mx"

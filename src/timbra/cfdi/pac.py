@@ -40,6 +40,9 @@ class StampResult:
     no_certificado_sat: str
     rfc_prov_certif: str
     already_stamped: bool = False
+    # Which adapter stamped it, when a wrapper may pick between PACs (failover); "" means the `Pac`
+    # that was called. The invoice records it: cancellation and the PDF's validity notice depend on it.
+    pac_name: str = ""
 
     def __post_init__(self) -> None:
         if self.uuid != self.uuid.upper():

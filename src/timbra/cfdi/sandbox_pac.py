@@ -194,6 +194,9 @@ class SandboxPac:
             extra_emisores=extra_emisores,
         )
 
+    def check_connection(self) -> None:
+        """`PacConnectionCheck`: the sandbox is built in, so it is always reachable."""
+
     def stamp(self, signed_xml: bytes) -> StampResult:
         """Validate and stamp; the same bytes always get the same UUID (`already_stamped=True`).
 

@@ -47,7 +47,8 @@ def render_pdf_for(invoice: Invoice, stamped_xml: bytes) -> bytes:
         stamped_xml,
         branding=branding_for(invoice),
         descriptions=catalogs.describe,
-        sandbox=invoice.pac == "sandbox",
+        # The sandbox, or a real PAC's test service ("finkok-pruebas"): no fiscal validity either way.
+        sandbox=invoice.pac == "sandbox" or invoice.pac.endswith("-pruebas"),
     )
 
 

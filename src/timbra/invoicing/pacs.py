@@ -1,22 +1,39 @@
-"""Which PAC stamps an invoice.
+"""Which PAC stamps an invoice, and how a PAC is built from its configuration.
 
-Test-mode invoices always go to the built-in sandbox PAC. Live-mode invoices need a real
-PAC (TIMBRA_PAC); with only the sandbox configured they are held, never stamped with a
-timbre that has no fiscal validity.
+Test-mode invoices always go to the built-in sandbox PAC. Live-mode invoices go to the real PAC
+named by TIMBRA_PAC (finkok, sw, diverza) with its TIMBRA_PAC_* settings, optionally backed by a
+failover PAC (TIMBRA_PAC_FAILOVER); with only the sandbox configured they are held
+(`pac_not_configured`), never stamped with a timbre that has no fiscal validity.
+
+`pac_from_config` is also what the onboarding wizard calls to test credentials ("Probar conexión"):
+build the adapter, then `check_connection()` on it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 
 from django.conf import settings
 
 from timbra.cfdi.pac import Pac
+from timbra.cfdi.pacs.transport import Timeouts
 
 _override: Pac | None = None
+
+PAC_NAMES = ("sandbox", "finkok", "sw", "diverza")
+# Credentials each PAC needs (keys of the `credentials` mapping). SW takes a token OR user + password.
+REQUIRED_CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "sandbox": ((),),
+    "finkok": (("username", "password"),),
+    "sw": (("token",), ("username", "password")),
+    "diverza": (("rfc", "id", "token"),),
+}
+CREDENTIAL_LABELS = {"username": "usuario", "password": "contraseña", "token": "token", "rfc": "RFC",
+                     "id": "ID de cliente"}
 
 
 class NoLivePac(Exception):
@@ -25,6 +42,19 @@ class NoLivePac(Exception):
         "No hay un PAC real configurado: las facturas en modo producción no se pueden timbrar "
         "con el PAC de pruebas. Configura TIMBRA_PAC con las credenciales de tu PAC."
     )
+
+    def __init__(self, message: str | None = None) -> None:
+        if message:
+            self.message = message
+        super().__init__(self.message)
+
+
+class PacConfigError(ValueError):
+    """The PAC configuration cannot work: unknown PAC name or missing credential. `message` is Spanish."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @cache
@@ -41,14 +71,108 @@ def sandbox_pac() -> Pac:
     return pac
 
 
+def pac_from_config(name: str, credentials: Mapping[str, str], *, base_url: str | None = None,
+                    test_environment: bool = True, timeouts: Timeouts | None = None) -> Pac:
+    """The adapter for PAC `name` ("sandbox", "finkok", "sw", "diverza") with these credentials.
+
+    `base_url` replaces the PAC's host (a local fake, a proxy); `test_environment` picks the PAC's
+    demo service (stamps without fiscal validity, `is_sandbox` True) instead of production. Raises
+    `PacConfigError` for an unknown name or a missing credential; makes no network call."""
+    name = (name or "").strip().lower()
+    if name not in PAC_NAMES:
+        raise PacConfigError(
+            f"PAC desconocido «{name}». Los PAC disponibles son: {', '.join(PAC_NAMES)}."
+        )
+    given = {key: value.strip() for key, value in credentials.items() if value and value.strip()}
+    _require(name, given)
+    timeouts = timeouts or Timeouts()
+    if name == "sandbox":
+        return sandbox_pac()
+    if name == "finkok":
+        from timbra.cfdi.pacs.finkok import FinkokPac
+
+        return FinkokPac(given["username"], given["password"], base_url=base_url,
+                         test_environment=test_environment, timeouts=timeouts)
+    if name == "sw":
+        from timbra.cfdi.pacs.swsapien import SWSapienPac
+
+        return SWSapienPac(token=given.get("token"), user=given.get("username"), password=given.get("password"),
+                           base_url=base_url, api_url=given.get("api_url"),
+                           test_environment=test_environment, timeouts=timeouts)
+    from timbra.cfdi.pacs.diverza import DiverzaPac
+
+    return DiverzaPac(rfc=given["rfc"], client_id=given["id"], token=given["token"], base_url=base_url,
+                      test_environment=test_environment, timeouts=timeouts)
+
+
+def _require(name: str, given: Mapping[str, str]) -> None:
+    options = REQUIRED_CREDENTIALS[name]
+    if any(all(key in given for key in option) for option in options):
+        return
+    wanted = " o ".join(", ".join(CREDENTIAL_LABELS[k] for k in option) for option in options)
+    missing = [CREDENTIAL_LABELS[k] for k in options[0] if k not in given]
+    raise PacConfigError(
+        f"Faltan credenciales del PAC {name}: {', '.join(missing)}. Se necesita: {wanted}."
+    )
+
+
+def configured_pac(prefix: str = "TIMBRA_PAC") -> Pac | None:
+    """The PAC the settings name under `prefix` (TIMBRA_PAC or TIMBRA_PAC_FAILOVER), or None."""
+    name = getattr(settings, prefix, "")
+    if name in ("", "sandbox"):
+        return None
+    environment = getattr(settings, f"{prefix}_ENV", "test").strip().lower()
+    if environment not in ("test", "production"):
+        raise PacConfigError(f"{prefix}_ENV debe ser «test» o «production», no «{environment}».")
+    return pac_from_config(
+        name, getattr(settings, f"{prefix}_CREDENTIALS", {}),
+        base_url=getattr(settings, f"{prefix}_URL", "") or None,
+        test_environment=environment == "test",
+        timeouts=Timeouts(connect=settings.TIMBRA_PAC_CONNECT_TIMEOUT, read=settings.TIMBRA_PAC_READ_TIMEOUT),
+    )
+
+
+def live_pac() -> Pac:
+    """The real PAC for live invoices, with its failover when one is configured.
+
+    Built once per configuration (its HTTP session and SW's token are reused), rebuilt when the
+    settings change (tests point it at a fake)."""
+    return _live_pac(_settings_key())
+
+
+def _settings_key() -> tuple[object, ...]:
+    values: list[object] = [settings.TIMBRA_PAC_CONNECT_TIMEOUT, settings.TIMBRA_PAC_READ_TIMEOUT]
+    for prefix in ("TIMBRA_PAC", "TIMBRA_PAC_FAILOVER"):
+        values += [getattr(settings, prefix, ""), getattr(settings, f"{prefix}_URL", ""),
+                   getattr(settings, f"{prefix}_ENV", ""),
+                   tuple(sorted(getattr(settings, f"{prefix}_CREDENTIALS", {}).items()))]
+    return tuple(values)
+
+
+@functools.lru_cache(maxsize=4)
+def _live_pac(_key: tuple[object, ...]) -> Pac:
+    primary = configured_pac("TIMBRA_PAC")
+    if primary is None:
+        raise NoLivePac()
+    secondary = configured_pac("TIMBRA_PAC_FAILOVER")
+    if secondary is None:
+        return primary
+    from timbra.cfdi.pacs.failover import FailoverPac
+
+    return FailoverPac(primary, secondary)
+
+
 def pac_for(livemode: bool) -> Pac:
     if _override is not None:
         return _override
     if not livemode:
         return sandbox_pac()
-    if settings.TIMBRA_PAC == "sandbox":
+    if settings.TIMBRA_PAC in ("", "sandbox"):
         raise NoLivePac()
-    raise NoLivePac()  # real adapters (Finkok, SW sapien) plug in here
+    try:
+        return live_pac()
+    except PacConfigError as exc:  # the invoice waits with the reason instead of crashing the worker
+        raise NoLivePac(f"La configuración del PAC está incompleta: {exc.message}") from exc
 
 
 @contextlib.contextmanager

@@ -70,7 +70,7 @@ def stamp(invoice: Invoice, *, as_of: datetime, sealed_xml: bytes | None = None,
         return StampOutcome(_rejected(invoice, pac, sealed_xml, exc, as_of=as_of))
     except (PacUnavailable, PacOutcomeUnknown) as exc:
         return StampOutcome(_retry_later(invoice, exc, attempts=earlier_attempts + 1, as_of=as_of))
-    return record_stamp(invoice, result, pac_name=pac.name, as_of=as_of)
+    return record_stamp(invoice, result, pac_name=result.pac_name or pac.name, as_of=as_of)
 
 
 def _stamp_or_recover(pac: Pac, sealed_xml: bytes, *, earlier_attempts: int) -> StampResult:
@@ -110,7 +110,15 @@ def record_stamp(invoice: Invoice, result: StampResult, *, pac_name: str, as_of:
 
 
 def _rejected(invoice: Invoice, pac: Pac, sealed_xml: bytes, exc: PacRejected, *, as_of: datetime) -> Invoice:
-    if exc.code == FECHA_OUT_OF_RANGE and pac.recover(sealed_xml) is None:
+    if exc.code == FECHA_OUT_OF_RANGE:
+        try:
+            held_nothing = pac.recover(sealed_xml) is None
+        except (PacUnavailable, PacOutcomeUnknown) as unanswered:
+            # A real PAC's recover can fail too: ask again later, never re-seal on a guess.
+            return _retry_later(invoice, unanswered, attempts=invoice.stamp_attempts + 1, as_of=as_of)
+    else:
+        held_nothing = False
+    if held_nothing:
         # F8: the 72-hour window passed and the PAC confirms it holds no stamp for these
         # bytes, so a new Fecha (a new seal) cannot create a second UUID.
         try:

@@ -58,3 +58,36 @@ def make_pac(
 @pytest.fixture
 def pac(make_pac: Callable[..., SandboxPac]) -> SandboxPac:
     return make_pac()
+
+
+# --- fake PAC servers (tests/fakes) -------------------------------------------------------------
+
+@pytest.fixture
+def fast_timeouts():  # noqa: ANN201
+    from timbra.cfdi.pacs.transport import Timeouts
+
+    return Timeouts(connect=2.0, read=1.5)
+
+
+@pytest.fixture
+def fake_finkok(sandbox_home: Path, clock: FrozenClock):  # noqa: ANN201
+    from tests.fakes import FakeFinkok, serve
+
+    with serve(FakeFinkok(sandbox_home, clock=clock)) as running:
+        yield running
+
+
+@pytest.fixture
+def fake_sw(sandbox_home: Path, clock: FrozenClock):  # noqa: ANN201
+    from tests.fakes import FakeSW, serve
+
+    with serve(FakeSW(sandbox_home, clock=clock)) as running:
+        yield running
+
+
+@pytest.fixture
+def fake_diverza(sandbox_home: Path, clock: FrozenClock):  # noqa: ANN201
+    from tests.fakes import FakeDiverza, serve
+
+    with serve(FakeDiverza(sandbox_home, clock=clock)) as running:
+        yield running
