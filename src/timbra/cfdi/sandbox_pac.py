@@ -229,6 +229,9 @@ class SandboxPac:
         entry = self._ledger.get(hashlib.sha256(signed_xml).hexdigest())
         return None if entry is None else stamp_result_from_xml(entry.stamped_xml, already_stamped=True)
 
+    def check_connection(self) -> None:
+        """`PacConnectionCheck`: the sandbox lives in this process, there is nothing to log into."""
+
     def _now(self) -> datetime:
         now = self._clock()
         if now.tzinfo is None:

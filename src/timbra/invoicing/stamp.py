@@ -52,7 +52,7 @@ def stamp(invoice: Invoice, *, as_of: datetime, sealed_xml: bytes | None = None,
     if invoice.status != InvoiceStatus.SEALED:
         return StampOutcome(invoice)
     try:
-        pac = pacs.pac_for(invoice.livemode)
+        pac = pacs.pac_for(invoice.livemode, invoice.org)
     except pacs.NoLivePac as exc:
         return StampOutcome(hold_invoice(invoice, [Problem(exc.code, "pac", exc.message)], as_of=as_of))
     if sealed_xml is None:
