@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests.factories import MX, NOW, make_customer, make_invoice, make_org, make_product
-from tests.integration.onboarding.conftest import GOOD
+from tests.in_test_pac import GOOD
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.errors import InvoicingError
 from timbra.orgs.models import OrgEvent

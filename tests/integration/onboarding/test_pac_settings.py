@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from tests.factories import NOW
-from tests.integration.onboarding.conftest import GOOD, UNREACHABLE_URL
+from tests.in_test_pac import GOOD, UNREACHABLE_URL
 from timbra.csd.vault import VaultError
 from timbra.invoicing import pacs
 from timbra.invoicing.errors import InvoicingError

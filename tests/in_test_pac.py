@@ -1,4 +1,4 @@
-"""Onboarding fixtures: a PAC adapter name that is not the sandbox, for the live switch.
+"""A PAC adapter name that is not the sandbox, for the live switch.
 
 `pac_from_config` (timbra.invoicing.pacs) knows only the sandbox until the real adapters
 (Finkok, SW sapien, Diverza) are merged, so these tests register one small PAC under the name
@@ -50,7 +50,8 @@ class InTestPac:
 
 @pytest.fixture
 def finkok(monkeypatch):
-    """Register "finkok" with `pac_from_config`; yields the adapters it built (newest last)."""
+    """Register "finkok" with `pac_from_config`; yields the adapters it built (newest last).
+    (Re-exported by tests/integration/conftest.py.)"""
     built: list[InTestPac] = []
     original = pacs.pac_from_config
 
