@@ -131,11 +131,35 @@ def go_live(org: Org, *, actor: str, as_of: datetime) -> Org:
     if not check.ok:
         raise InvoicingError("live_refused", f"No se activó el modo producción. {check.message}", field="pac")
     with transaction.atomic():
-        if Org.objects.filter(pk=org.pk, live_enabled_at__isnull=True).update(live_enabled_at=as_of):
+        switched = Org.objects.filter(pk=org.pk, live_enabled_at__isnull=True).update(live_enabled_at=as_of)
+        if switched:
             record_org_event(org, "live_enabled", "Modo producción activado: las facturas de producción se "
                              "timbran con el PAC configurado.", actor=actor, as_of=as_of)
     org.refresh_from_db(fields=["live_enabled_at"])
+    if switched:
+        release_waiting_invoices(org, actor=actor, as_of=as_of)
     return org
+
+
+def release_waiting_invoices(org: Org, *, actor: str, as_of: datetime) -> int:
+    """Send the live invoices that waited for a PAC (held, pac_not_configured) through the pipeline.
+
+    They never reached a PAC (pac_for refused before any call), so sealing them again with a new
+    Fecha cannot make a second UUID. Each one is its own compare-and-swap: one that a person
+    retried or discarded meanwhile is skipped."""
+    from timbra.domain.status import InvoiceStatus
+    from timbra.invoicing.actions import retry_invoice
+    from timbra.invoicing.models import Invoice
+
+    released = 0
+    waiting = Invoice.objects.filter(org=org, livemode=True, status=InvoiceStatus.HELD, hold_code="pac_not_configured")
+    for invoice in waiting.order_by("pk").iterator():
+        try:
+            retry_invoice(invoice, actor=actor, as_of=as_of)
+        except InvoicingError:
+            continue
+        released += 1
+    return released
 
 
 def go_test_only(org: Org, *, actor: str, as_of: datetime) -> Org:
