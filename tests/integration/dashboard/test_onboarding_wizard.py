@@ -208,3 +208,12 @@ def test_a_user_without_org_is_offered_the_wizard(frozen):
     assert url("onboarding_company") in page
     make_org()  # another org existing changes nothing for this user
     assert browser.get(url("onboarding_company")).status_code == 200
+
+
+def test_primeros_pasos_opens_the_first_step_not_done(client_in, org):
+    # the org fixture has its company and CSD: the PAC comes next
+    assert client_in.get(url("onboarding"))["Location"] == url("onboarding_pac")
+
+    client_in.post(url("onboarding_pac"), {"name": "sandbox", "test_environment": "test", "base_url": ""})
+
+    assert client_in.get(url("onboarding"))["Location"] == url("onboarding_customer")
