@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -43,7 +45,9 @@ def signed_up(client: Client, email: str = "ana@kemper.example") -> Client:
     return client
 
 
-def test_a_business_onboards_itself_from_sign_up_to_live(frozen, finkok, django_capture_on_commit_callbacks):
+def test_a_business_onboards_itself_from_sign_up_to_live(frozen, finkok, django_capture_on_commit_callbacks,
+                                                          caplog):
+    caplog.set_level(logging.DEBUG)
     browser = signed_up(Client())
     # 1. company, with logo and colour
     response = browser.post(url("onboarding_company"),
@@ -84,6 +88,10 @@ def test_a_business_onboards_itself_from_sign_up_to_live(frozen, finkok, django_
     assert "Modo producción sin PAC" not in response.content.decode()
     kinds = list(OrgEvent.objects.filter(org=org).values_list("kind", flat=True))
     assert kinds == ["org_created", "pac_configured", "pac_checked", "pac_checked", "live_enabled"]
+    # no secret in any log line nor audit row
+    audit = str(list(OrgEvent.objects.values_list("message", "data")))
+    for secret in (GOOD["password"], PASSWORD, "12345678a"):
+        assert secret not in caplog.text and secret not in audit
 
 
 def test_sign_up_refuses_a_weak_password_a_mismatch_and_a_taken_email(frozen):
