@@ -1,5 +1,5 @@
-"""`timbra` command: init, serve, worker, createkey, simulate, import, reconcile (and `manage` for Django
-commands)."""
+"""`timbra` command: init, serve, worker, createorg, createuser, createkey, simulate, import, reconcile (and
+`manage` for Django commands)."""
 
 from __future__ import annotations
 
@@ -157,6 +157,78 @@ def cmd_createkey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_createorg(args: argparse.Namespace) -> int:
+    """An operator creates an issuer (and optionally loads its CSD); the business continues in
+    the dashboard's «Primeros pasos» or the API. The CSD password is read from
+    TIMBRA_CSD_PASSWORD or asked for, never taken from the command line (shell history, ps)."""
+    _setup()
+    from django.db import transaction
+    from django.utils import timezone
+
+    from timbra.csd.certificate import CsdError
+    from timbra.invoicing.errors import InvoicingError
+    from timbra.orgs.csds import upload_csd
+    from timbra.orgs.onboarding import create_company
+
+    if bool(args.cer) != bool(args.key):
+        print("Indica --cer y --key juntos.", file=sys.stderr)
+        return 2
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            org = create_company(owner=None, rfc=args.rfc, nombre=args.nombre, regimen_fiscal=args.regimen,
+                                 lugar_expedicion=args.cp, timezone=args.timezone, serie=args.serie,
+                                 email=args.email, actor="CLI", as_of=now)
+            if args.cer:
+                password = os.environ.get("TIMBRA_CSD_PASSWORD") or _ask_secret("Contraseña de la llave del CSD: ")
+                upload_csd(org, cer=args.cer.read_bytes(), key=args.key.read_bytes(), password=password, as_of=now)
+    except InvoicingError as exc:
+        print(f"{exc.message} ({exc.field or exc.code})", file=sys.stderr)
+        return 2
+    except CsdError as exc:
+        print(exc.message_es, file=sys.stderr)
+        return 2
+    print(org.pk)
+    print(f"Empresa {org.nombre} ({org.rfc}) creada en modo pruebas, zona {org.timezone}. "
+          f"Agrega un usuario con: timbra createuser --org {org.pk} --email …", file=sys.stderr)
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    """A dashboard login for an org. The password comes from stdin (--password-stdin) or a prompt."""
+    _setup()
+    from django.utils import timezone
+
+    from timbra.invoicing.errors import InvoicingError
+    from timbra.orgs.models import Org
+    from timbra.orgs.onboarding import add_member
+
+    org = Org.objects.filter(pk=args.org).first()
+    if org is None:
+        print(f"No existe la organización {args.org}.", file=sys.stderr)
+        return 2
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = _ask_secret("Contraseña: ")
+        if password != _ask_secret("Repite la contraseña: "):
+            print("Las contraseñas no coinciden.", file=sys.stderr)
+            return 2
+    try:
+        user = add_member(org, email=args.email, password=password, actor="CLI", as_of=timezone.now())
+    except InvoicingError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    print(f"Usuario {user.get_username()} creado para {org.nombre} ({org.rfc}).")
+    return 0
+
+
+def _ask_secret(prompt: str) -> str:
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Print every invoice the schedules would issue up to --until, without issuing or writing anything."""
     _setup()
@@ -241,6 +313,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-type", choices=["process", "thread"],
                    default=os.environ.get("TIMBRA_WORKER_TYPE", "process"))
     p.set_defaults(func=cmd_worker)
+    p = sub.add_parser("createorg", help="da de alta un emisor (empresa) en modo pruebas; imprime su id")
+    p.add_argument("--rfc", required=True)
+    p.add_argument("--nombre", required=True, help="razón social como en la constancia, sin «S.A. de C.V.»")
+    p.add_argument("--regimen", required=True, help="régimen fiscal (c_RegimenFiscal), p. ej. 601")
+    p.add_argument("--cp", required=True, help="código postal del lugar de expedición")
+    p.add_argument("--timezone", help="zona horaria; por omisión la del código postal")
+    p.add_argument("--serie", default="A")
+    p.add_argument("--email", default="")
+    p.add_argument("--cer", type=Path, help="certificado .cer del CSD (contraseña: TIMBRA_CSD_PASSWORD o se pregunta)")
+    p.add_argument("--key", type=Path, help="llave .key del CSD")
+    p.set_defaults(func=cmd_createorg)
+    p = sub.add_parser("createuser", help="crea un usuario del panel para una organización")
+    p.add_argument("--org", type=int, required=True)
+    p.add_argument("--email", required=True, help="también es el usuario con el que inicia sesión")
+    p.add_argument("--password-stdin", action="store_true", help="lee la contraseña de la entrada estándar")
+    p.set_defaults(func=cmd_createuser)
     p = sub.add_parser("createkey", help="crea una API key (se muestra una sola vez)")
     p.add_argument("--org", type=int, required=True)
     p.add_argument("--live", action="store_true")

@@ -2,6 +2,7 @@ import pytest
 import time_machine
 
 from tests.factories import NOW, make_customer, make_org, make_product
+from tests.in_test_pac import finkok  # noqa: F401  (fixture: a non-sandbox PAC for the live switch)
 from tests.unit.payments.stripe_events import SECRET
 from timbra.payments.services.connections import connect_stripe
 

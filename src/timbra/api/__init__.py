@@ -22,6 +22,7 @@ from timbra.api.routers import (
     gateways,
     invoices,
     org,
+    org_pac,
     products,
     receivables,
     rules,
@@ -74,7 +75,7 @@ def _document_idempotency(router: Router) -> None:
                 operation.openapi_extra = extra
 
 
-for module in (customers, products, invoices, api_keys, org, sandbox, schedules, receivables, gateways, rules):
+for module in (customers, products, invoices, api_keys, org, org_pac, sandbox, schedules, receivables, gateways, rules):
     _document_idempotency(module.router)
     api.add_router("", module.router)
 

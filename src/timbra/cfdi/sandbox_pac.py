@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import threading
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -167,12 +167,13 @@ class SandboxPac:
         clock: Clock,
         *,
         extra_emisores: Iterable[checks.Taxpayer] = (),
+        emisor_lookup: Callable[[str], checks.Taxpayer | None] | None = None,
     ) -> None:
         self._signer_provider = signer_provider
         self._signer: Signer | None = None
         self._ledger = ledger
         self._receptores = dict(taxpayers)
-        self._emisores = {**self._receptores, **{t.rfc: t for t in extra_emisores}}
+        self._emisores = _EmisorRegistry({**self._receptores, **{t.rfc: t for t in extra_emisores}}, emisor_lookup)
         self._clock = clock
 
     @classmethod
@@ -184,6 +185,7 @@ class SandboxPac:
         clock: Clock,
         *,
         extra_emisores: Iterable[checks.Taxpayer] = (),
+        emisor_lookup: Callable[[str], checks.Taxpayer | None] | None = None,
     ) -> SandboxPac:
         """A sandbox signing with the certificate kept under `home` (TIMBRA_HOME)."""
         return cls(
@@ -192,6 +194,7 @@ class SandboxPac:
             taxpayers,
             clock,
             extra_emisores=extra_emisores,
+            emisor_lookup=emisor_lookup,
         )
 
     def check_connection(self) -> None:
@@ -268,6 +271,28 @@ class SandboxPac:
         if self._signer is None:
             self._signer = self._signer_provider()
         return self._signer
+
+
+class _EmisorRegistry(Mapping[str, checks.Taxpayer]):
+    """The issuers the sandbox accepts: the SAT test registry first, then `lookup` (the issuers
+    registered in this Timbra, so a real business can try test mode with its own RFC and CSD;
+    the sandbox cannot ask the SAT's registry, and its stamps say they have no fiscal validity)."""
+
+    def __init__(self, known: dict[str, checks.Taxpayer],
+                 lookup: Callable[[str], checks.Taxpayer | None] | None) -> None:
+        self._known, self._lookup = known, lookup
+
+    def __getitem__(self, rfc: str) -> checks.Taxpayer:
+        found = self._known.get(rfc) or (self._lookup(rfc) if self._lookup else None)
+        if found is None:
+            raise KeyError(rfc)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._known)
+
+    def __len__(self) -> int:
+        return len(self._known)
 
 
 def _complemento(root: etree._Element) -> etree._Element:

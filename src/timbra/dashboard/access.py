@@ -35,12 +35,12 @@ class Tenant:
     actor: str
 
 
-def _actor(request: HttpRequest) -> str:
+def actor_of(request: HttpRequest) -> str:
     user = request.user
     return user.get_full_name() or user.get_username()
 
 
-def _membership_org(request: HttpRequest) -> Org | None:
+def membership_org(request: HttpRequest) -> Org | None:
     try:
         return request.user.membership.org  # type: ignore[union-attr]
     except ObjectDoesNotExist:
@@ -54,11 +54,11 @@ def org_view(
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        org = _membership_org(request)
+        org = membership_org(request)
         if org is None:
             return render(request, "dashboard/auth/no_membership.html", status=403)
         tenant = Tenant(org=org, livemode=bool(request.session.get(LIVEMODE_SESSION_KEY, False)),
-                        actor=_actor(request))
+                        actor=actor_of(request))
         # Dates people read (timeline, lists) are in the org's timezone, not the server's.
         with timezone.override(ZoneInfo(org.timezone)):
             return view(request, tenant, *args, **kwargs)

@@ -17,12 +17,14 @@ from timbra.dashboard.views import (
     invoice_actions,
     invoices,
     mode,
+    onboarding,
     products,
     received_payments,
     rules,
     schedule_changes,
     schedules,
     settings,
+    signup,
 )
 
 app_name = "dashboard"
@@ -90,5 +92,14 @@ urlpatterns = [
     path("reglas/<int:rule_id>/bajar/", rules.rule_move, {"direction": "bajar"}, name="rule_down"),
     path("reglas/<int:rule_id>/eliminar/", rules.rule_delete, name="rule_delete"),
     path("modo/", mode.switch_mode, name="switch_mode"),
+    path("registro/", signup.signup, name="signup"),
+    path("primeros-pasos/", onboarding.start, name="onboarding"),
+    path("primeros-pasos/empresa/", onboarding.company, name="onboarding_company"),
+    path("primeros-pasos/csd/", onboarding.csd, name="onboarding_csd"),
+    path("primeros-pasos/pac/", onboarding.pac, name="onboarding_pac"),
+    path("primeros-pasos/pac/probar/", onboarding.pac_check, name="onboarding_pac_check"),
+    path("primeros-pasos/cliente/", onboarding.customer, name="onboarding_customer"),
+    path("primeros-pasos/factura/", onboarding.invoice, name="onboarding_invoice"),
+    path("primeros-pasos/produccion/", onboarding.live, name="onboarding_live"),
     path("assets/app.css", assets.app_css, name="app_css"),
 ]

@@ -5,8 +5,10 @@ named by TIMBRA_PAC (finkok, sw, diverza) with its TIMBRA_PAC_* settings, option
 failover PAC (TIMBRA_PAC_FAILOVER); with only the sandbox configured they are held
 (`pac_not_configured`), never stamped with a timbre that has no fiscal validity.
 
-`pac_from_config` is also what the onboarding wizard calls to test credentials ("Probar conexión"):
-build the adapter, then `check_connection()` on it.
+An org that onboarded itself (orgs.pac_settings; read back by `orgs.selectors.org_pac_config`) and
+switched to live (`orgs.onboarding.go_live`) uses its own PAC first; the deployment-wide TIMBRA_PAC is
+the fallback. `pac_from_config` is also what the onboarding wizard calls to test credentials
+("Probar conexión"): build the adapter, then `check_connection()` on it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import contextlib
 import functools
 import os
 from collections.abc import Iterator, Mapping
-from functools import cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from timbra.cfdi.pac import Pac
 from timbra.cfdi.pacs.transport import Timeouts
+
+if TYPE_CHECKING:
+    from timbra.orgs.models import Org
 
 _override: Pac | None = None
 
@@ -162,17 +168,48 @@ def _live_pac(_key: tuple[object, ...]) -> Pac:
     return FailoverPac(primary, secondary)
 
 
-def pac_for(livemode: bool) -> Pac:
+def pac_for(livemode: bool, org: Org | None = None) -> Pac:
     if _override is not None:
         return _override
     if not livemode:
         return sandbox_pac()
+    if org is not None and (pac := org_live_pac(org)) is not None:
+        return pac
     if settings.TIMBRA_PAC in ("", "sandbox"):
         raise NoLivePac()
     try:
         return live_pac()
     except PacConfigError as exc:  # the invoice waits with the reason instead of crashing the worker
         raise NoLivePac(f"La configuración del PAC está incompleta: {exc.message}") from exc
+
+
+def org_live_pac(org: Org) -> Pac | None:
+    """The PAC for `org`'s live invoices: its configured PAC once it has switched to live, and
+    only if that PAC's stamps have fiscal validity (never the sandbox nor a PAC's test service)."""
+    from timbra.orgs.models import OrgPac
+
+    if org.live_enabled_at is None:
+        return None
+    row = OrgPac.objects.filter(org_id=org.pk).values_list(
+        "name", "credentials_encrypted", "base_url", "test_environment").first()
+    if row is None:
+        return None
+    name, blob, base_url, test_environment = row
+    pac = _built_org_pac(org.pk, name, bytes(blob or b""), base_url, test_environment)
+    return None if pac is None or pac.is_sandbox else pac
+
+
+@lru_cache(maxsize=256)
+def _built_org_pac(org_id: int, name: str, blob: bytes, base_url: str, test_environment: bool) -> Pac | None:
+    """Decrypt and build once per process and settings (every save encrypts with a new nonce,
+    so a changed setting is a new cache key)."""
+    from timbra.orgs.pac_settings import decrypt_credentials
+
+    try:
+        return pac_from_config(name, decrypt_credentials(org_id, blob), base_url=base_url or None,
+                               test_environment=test_environment)
+    except ValueError:
+        return None
 
 
 @contextlib.contextmanager

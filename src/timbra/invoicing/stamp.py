@@ -52,7 +52,8 @@ def stamp(invoice: Invoice, *, as_of: datetime, sealed_xml: bytes | None = None,
     if invoice.status != InvoiceStatus.SEALED:
         return StampOutcome(invoice)
     try:
-        pac = pacs.pac_for(invoice.livemode)
+        # Only a live invoice needs its org (its PAC); the test-mode hot path reads nothing more.
+        pac = pacs.pac_for(invoice.livemode, invoice.org if invoice.livemode else None)
     except pacs.NoLivePac as exc:
         return StampOutcome(hold_invoice(invoice, [Problem(exc.code, "pac", exc.message)], as_of=as_of))
     if sealed_xml is None:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from timbra.orgs.models import ApiKey, Csd, Membership, Org, Series
+from timbra.orgs.models import ApiKey, Csd, Membership, Org, OrgEvent, OrgPac, Series
 
 
 @admin.register(Org)
@@ -23,6 +23,22 @@ class CsdAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "org", "name", "livemode", "scopes", "created_at", "last_used_at", "revoked_at")
     fields = ("org", "name", "prefix", "livemode", "scopes", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+
+@admin.register(OrgPac)
+class OrgPacAdmin(admin.ModelAdmin):
+    list_display = ("org", "name", "test_environment", "base_url", "checked_at", "check_ok", "updated_at")
+    fields = ("org", "name", "test_environment", "base_url", "credential_hints", "checked_at", "check_ok",
+              "check_message", "updated_at")  # never the encrypted credentials
+    readonly_fields = fields
+
+
+@admin.register(OrgEvent)
+class OrgEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "org", "kind", "actor", "message")
+    list_filter = ("kind",)
+    fields = ("org", "at", "kind", "actor", "message", "data")
     readonly_fields = fields
 
 

@@ -19,6 +19,9 @@ class Org(models.Model):
     logo = models.BinaryField(null=True, blank=True)
     default_serie = models.CharField(max_length=25, default="A")
     csd_warn_days = models.PositiveSmallIntegerField(default=30)
+    # The explicit switch to live (issue 11): set by orgs.onboarding.go_live only once a real PAC
+    # and a valid CSD are configured. Until then live-mode invoices wait (held, pac_not_configured).
+    live_enabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -98,3 +101,41 @@ class Membership(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="members")
     role = models.CharField(max_length=20, default="admin")
+
+
+class OrgPac(models.Model):
+    """The PAC that stamps this org's live invoices and its credentials.
+
+    Credentials are stored only encrypted (AES-GCM through the CSD vault), bound to the org and
+    to this column (`orgs.pac_settings.credentials_aad`); `credential_hints` keeps what a person may
+    see again (a prefix and the last characters, never a password)."""
+
+    org = models.OneToOneField(Org, on_delete=models.CASCADE, related_name="pac")
+    name = models.CharField(max_length=30)  # "sandbox", "finkok", "sw", "diverza"
+    credentials_encrypted = models.BinaryField(null=True, blank=True)
+    credential_hints = models.JSONField(default=dict, blank=True)
+    base_url = models.CharField(max_length=300, blank=True, default="")
+    test_environment = models.BooleanField(default=True)  # the PAC's own test service: no fiscal validity
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_ok = models.BooleanField(null=True)
+    check_message = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField()
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"<OrgPac {self.name} org={self.org_id}>"
+
+    __str__ = __repr__
+
+
+class OrgEvent(models.Model):
+    """Audit trail of an org's configuration: created, PAC configured or checked, live switched."""
+
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=40)
+    actor = models.CharField(max_length=120, blank=True, default="")
+    message = models.TextField(blank=True, default="")  # Spanish, for people; never a secret
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -19,24 +19,32 @@ def create_org(
     *, rfc: str, nombre: str, regimen_fiscal: str, lugar_expedicion: str,
     timezone: str | None = None, email: str = "", serie: str = "A",
 ) -> Org:
-    """Create an issuer after checking its fiscal data against the SAT catalogs.
-
-    The timezone defaults to the one of the lugar de expedición's CP (c_CodigoPostal's huso
-    horario): CFDI Fecha is local time there, and a PAC reads it that way (Tijuana is not
-    Mexico City), so a wrong zone would shift every Fecha and risk 401 rejections."""
-    timezone = timezone or zone_for_codigo_postal(lugar_expedicion).key
-    rfc = rfc.strip().upper()
-    nombre = normalize_nombre(nombre)
-    problems = [p for p in validate_fiscal_data(rfc, nombre, regimen_fiscal, lugar_expedicion, "G03")
-                if p.field != "uso_cfdi"]
-    if problems:
-        raise InvoicingError(problems[0].code, problems[0].message, field=problems[0].field)
+    """Create an issuer after checking its fiscal data against the SAT catalogs
+    (`checked_fiscal_data`)."""
+    rfc, nombre, timezone = checked_fiscal_data(rfc=rfc, nombre=nombre, regimen_fiscal=regimen_fiscal,
+                                                lugar_expedicion=lugar_expedicion, timezone=timezone)
     with transaction.atomic():
         org = Org.objects.create(rfc=rfc, nombre=nombre, regimen_fiscal=regimen_fiscal,
                                  lugar_expedicion=lugar_expedicion, timezone=timezone, email=email,
                                  default_serie=serie)
         Series.objects.create(org=org, code=serie)
     return org
+
+
+def checked_fiscal_data(*, rfc: str, nombre: str, regimen_fiscal: str, lugar_expedicion: str,
+                        timezone: str | None) -> tuple[str, str, str]:
+    """(rfc, nombre, timezone) normalised, or InvoicingError on the first problem.
+
+    The timezone defaults to the one of the lugar de expedición's CP (c_CodigoPostal's huso
+    horario): CFDI Fecha is local time there, and a PAC reads it that way (Tijuana is not
+    Mexico City), so a wrong zone would shift every Fecha and risk 401 rejections."""
+    rfc = rfc.strip().upper()
+    nombre = normalize_nombre(nombre)
+    problems = [p for p in validate_fiscal_data(rfc, nombre, regimen_fiscal, lugar_expedicion, "G03")
+                if p.field != "uso_cfdi"]
+    if problems:
+        raise InvoicingError(problems[0].code, problems[0].message, field=problems[0].field)
+    return rfc, nombre, timezone or zone_for_codigo_postal(lugar_expedicion).key
 
 
 def _hash(secret: str) -> str:

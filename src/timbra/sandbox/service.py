@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from timbra.cfdi.sandbox_checks import load_test_taxpayers
+from timbra.cfdi.sandbox_checks import Taxpayer, load_test_taxpayers
 from timbra.cfdi.sandbox_pac import SandboxPac, load_or_create_sandbox_certificate
 from timbra.cfdi.sandbox_pac import sandbox_certificate_pem as _pem
 from timbra.sandbox.ledger import DjangoLedger
@@ -26,7 +26,16 @@ def _now() -> datetime:
 
 def build_sandbox_pac() -> SandboxPac:
     registry = {**load_test_taxpayers(TAXPAYERS), **load_test_taxpayers(PERSONAS_FISICAS)}
-    return SandboxPac.for_home(settings.TIMBRA_HOME, DjangoLedger(), registry, _now)
+    return SandboxPac.for_home(settings.TIMBRA_HOME, DjangoLedger(), registry, _now, emisor_lookup=registered_issuer)
+
+
+def registered_issuer(rfc: str) -> Taxpayer | None:
+    """An issuer onboarded in this Timbra, as the sandbox's emisor registry sees it (issue 11: a
+    business tries test mode with its own RFC and CSD before it switches to live)."""
+    from timbra.orgs.models import Org
+
+    row = Org.objects.filter(rfc=rfc).values_list("nombre", "regimen_fiscal", "lugar_expedicion").first()
+    return None if row is None else Taxpayer(rfc, *row)
 
 
 def load_certificate() -> None:

@@ -32,6 +32,7 @@ def org_out(who: Caller) -> OrgOut:
         id=org.pk, rfc=org.rfc, nombre=org.nombre, regimen_fiscal=org.regimen_fiscal,
         lugar_expedicion=org.lugar_expedicion, timezone=org.timezone, email=org.email,
         brand_color=org.brand_color, default_serie=org.default_serie, livemode=who.livemode,
+        live_enabled=org.live_enabled_at is not None,
         csd=csd_status(org),
     )
 

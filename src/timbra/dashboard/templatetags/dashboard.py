@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.urls import reverse
@@ -127,3 +128,16 @@ def sat(code: str | None, catalog: str) -> str:
 def stylesheet_url() -> str:
     """The stylesheet's URL with its content hash, so browsers cache it until it changes."""
     return f"{reverse('dashboard:app_css')}?v={stylesheet()[1]}"
+
+
+@register.simple_tag
+def live_state(tenant: Any) -> dict[str, Any]:
+    """Whether the org's live invoices are really stamped (switched to live, with a real PAC):
+    the live banner tells the truth from this, never from the mode switch alone."""
+    from timbra.invoicing.pacs import org_live_pac
+
+    org = tenant.org
+    if org.live_enabled_at is None:
+        return {"ready": False}
+    pac = org_live_pac(org)
+    return {"ready": pac is not None, "pac": pac.name if pac else ""}

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from timbra.dashboard.access import LIVEMODE_SESSION_KEY, Tenant, org_view
+from timbra.invoicing.pacs import org_live_pac
 
 
 def _back_to(request: HttpRequest) -> str:
@@ -34,6 +35,17 @@ def switch_mode(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """Store the chosen mode in the session (pruebas by default) and go back."""
     livemode = request.POST.get("mode") == "live"
     request.session[LIVEMODE_SESSION_KEY] = livemode
-    messages.info(request, "Modo producción: las facturas tienen validez fiscal." if livemode
-                  else "Modo pruebas: nada de lo que hagas aquí tiene validez fiscal.")
+    messages.info(request, _mode_message(tenant, livemode))
     return redirect(_back_to(request))
+
+
+def _mode_message(tenant: Tenant, livemode: bool) -> str:
+    """What the switch really means: production is fiscally valid only once the org switched to
+    live with a real PAC (orgs.onboarding.go_live); until then its invoices wait."""
+    if not livemode:
+        return "Modo pruebas: nada de lo que hagas aquí tiene validez fiscal."
+    pac = org_live_pac(tenant.org)
+    if pac is None:
+        return ("Modo producción sin PAC: las facturas que emitas esperarán sin timbrar hasta que configures "
+                "un PAC real y actives el modo producción en Primeros pasos.")
+    return f"Modo producción: las facturas se timbran con tu PAC ({pac.name})."

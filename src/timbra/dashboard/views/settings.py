@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from timbra.dashboard.access import Tenant, org_view, render_page
 from timbra.dashboard.forms import OrgSettingsForm
+from timbra.orgs.selectors import stamps_per_month
 from timbra.orgs.services import update_org_settings
 
 
@@ -23,8 +25,9 @@ def org_settings(request: HttpRequest, tenant: Tenant) -> HttpResponse:
                             default_serie=data["default_serie"], logo=data["logo"], remove_logo=data["remove_logo"])
         messages.success(request, "Ajustes guardados. Los PDF nuevos usarán el color y el logotipo actuales.")
         return redirect("dashboard:settings")
+    stamps = stamps_per_month(org, as_of=timezone.now(), months=6)
     return render_page(request, tenant, "dashboard/settings/org.html",
-                       {"form": form, "org": org, "nav": "settings", "tab": "org"})
+                       {"form": form, "org": org, "nav": "settings", "tab": "org", "stamps": stamps})
 
 
 @org_view
