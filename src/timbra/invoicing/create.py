@@ -95,6 +95,7 @@ def prepare_invoice(
         uso_cfdi=request.uso_cfdi or "",
         send_email=request.send_email,
         related=list(request.related),
+        informacion_global=dict(request.informacion_global or {}),
         created_at=as_of,
     )
     _set_totals(invoice, lines, as_of=as_of)

@@ -41,3 +41,4 @@ class InvoiceInput:
     related: tuple[dict[str, object], ...] = field(default=())
     source: str = ""
     source_id: str = ""
+    informacion_global: dict[str, object] | None = None  # only the factura global

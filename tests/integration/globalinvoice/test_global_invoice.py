@@ -1,0 +1,94 @@
+"""The factura global: at the close of the period, in the org's time zone, one CFDI to
+PUBLICO EN GENERAL for every unclaimed receipt, valid by SAT's own XSD and XSLT."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from tests.integration.globalinvoice.helpers import TIJUANA, make_tijuana_org, sell
+from tests.sat_official import assert_valid_cfdi, assert_valid_timbre
+from timbra.domain.status import InvoiceStatus
+from timbra.globalinvoice.models import Receipt
+from timbra.globalinvoice.services.issue import issue_due_global_invoices
+from timbra.invoicing.models import Invoice, InvoiceDocument
+from timbra.invoicing.process import process_invoice
+from timbra.payments.models import Payment
+from timbra.sandbox.service import sandbox_certificate_pem
+
+pytestmark = pytest.mark.django_db
+
+NS = "{http://www.sat.gob.mx/cfd/4}"
+LAST_NIGHT_OF_NOVEMBER = datetime(2026, 11, 30, 23, 30, tzinfo=TIJUANA)  # already 1 Dec in UTC and CDMX
+FIRST_HOUR_OF_DECEMBER = datetime(2026, 12, 1, 0, 30, tzinfo=TIJUANA)
+
+
+def at(moment: datetime):
+    return time_machine.travel(moment, tick=False)
+
+
+def issue(as_of: datetime) -> list[Invoice]:
+    with at(as_of):
+        return list(Invoice.objects.filter(pk__in=issue_due_global_invoices(as_of=as_of)))
+
+
+def test_a_sale_without_fiscal_data_waits_with_a_receipt_in_its_local_period():
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        payment = sell(org, "T-1", "116.00", LAST_NIGHT_OF_NOVEMBER)
+
+    receipt = Receipt.objects.get(payment=payment)
+    assert payment.status == Payment.AWAITING_FISCAL_DATA and payment.invoice is None
+    assert receipt.status == Receipt.OPEN and receipt.period_key == "monthly:2026-11-01"
+    assert receipt.closes_at == datetime(2026, 12, 1, 0, 0, tzinfo=TIJUANA)
+    assert len(receipt.code) == 13
+
+
+def test_at_the_close_of_the_month_in_tijuana_the_global_takes_only_that_months_receipts():
+    # given: a November sale at 23:30 Tijuana (already December in Mexico City) and a December one
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        sell(org, "T-1", "116.00", LAST_NIGHT_OF_NOVEMBER, forma_pago="01")
+        sell(org, "T-2", "348.00", LAST_NIGHT_OF_NOVEMBER, forma_pago="04")
+    with at(FIRST_HOUR_OF_DECEMBER):
+        december = sell(org, "T-3", "58.00", FIRST_HOUR_OF_DECEMBER)
+    # when: the job runs before the close, then just after it
+    assert issue(datetime(2026, 11, 30, 23, 59, tzinfo=TIJUANA)) == []
+    [global_invoice] = issue(datetime(2026, 12, 1, 0, 40, tzinfo=TIJUANA))
+    with at(datetime(2026, 12, 1, 0, 41, tzinfo=TIJUANA)):
+        global_invoice = process_invoice(global_invoice.pk, as_of=datetime(2026, 12, 1, 0, 41, tzinfo=TIJUANA))
+    # then: one global for November, stamped, valid by SAT's files
+    assert global_invoice.status == InvoiceStatus.DELIVERED, (global_invoice.hold_code, global_invoice.hold_message)
+    xml = bytes(InvoiceDocument.objects.get(invoice=global_invoice).stamped_xml)
+    root = assert_valid_cfdi(xml)
+    assert assert_valid_timbre(xml, sandbox_certificate_pem()) == global_invoice.uuid
+    info = root.find(f"{NS}InformacionGlobal")
+    assert (info.get("Periodicidad"), info.get("Meses"), info.get("Año")) == ("04", "11", "2026")
+    receptor = root.find(f"{NS}Receptor")
+    assert dict(receptor.attrib) == {"Rfc": "XAXX010101000", "Nombre": "PUBLICO EN GENERAL", "UsoCFDI": "S01",
+                                     "DomicilioFiscalReceptor": "22000", "RegimenFiscalReceptor": "616"}
+    assert (root.get("MetodoPago"), root.get("FormaPago"), root.get("LugarExpedicion")) == ("PUE", "04", "22000")
+    conceptos = root.findall(f"{NS}Conceptos/{NS}Concepto")
+    assert [c.get("NoIdentificacion") for c in conceptos] == ["test:T-1", "test:T-2"]
+    assert {(c.get("ClaveProdServ"), c.get("ClaveUnidad"), c.get("Descripcion")) for c in conceptos} == {
+        ("01010101", "ACT", "Venta")}
+    assert all(c.find(f"{NS}Impuestos/{NS}Traslados/{NS}Traslado") is not None for c in conceptos)
+    assert Decimal(root.get("Total")) == Decimal("464.00")
+    assert set(Receipt.objects.filter(global_invoice=global_invoice).values_list("status", flat=True)) == {
+        Receipt.IN_GLOBAL}
+    assert Receipt.objects.get(payment=december).status == Receipt.OPEN
+
+
+def test_running_the_job_again_issues_nothing_more():
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        sell(org, "T-1", "116.00", LAST_NIGHT_OF_NOVEMBER)
+    after_close = datetime(2026, 12, 1, 1, 0, tzinfo=TIJUANA)
+
+    first, second = issue(after_close), issue(after_close)
+
+    assert len(first) == 1 and second == []
+    assert Invoice.objects.filter(source="global").count() == 1
