@@ -17,6 +17,7 @@ from timbra.globalinvoice.services.issue import issue_due_global_invoices
 from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.process import process_invoice
 from timbra.payments.models import Payment
+from timbra.payments.rules.services import create_rule
 from timbra.sandbox.service import sandbox_certificate_pem
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,55 @@ def test_running_the_job_again_issues_nothing_more():
 
     assert len(first) == 1 and second == []
     assert Invoice.objects.filter(source="global").count() == 1
+
+
+def _give_fiscal_data(payment: Payment, as_of: datetime) -> Payment:
+    from tests.factories import make_customer
+    from timbra.payments.services.invoice_payment import invoice_payment
+
+    with at(as_of):
+        Payment.objects.filter(pk=payment.pk).update(customer=make_customer(payment.org, as_of=as_of))
+        return invoice_payment(payment.pk, as_of=as_of)
+
+
+def test_a_receipt_invoiced_to_its_customer_before_the_close_stays_out_of_the_global():
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        claimed = sell(org, "T-1", "116.00", LAST_NIGHT_OF_NOVEMBER)
+        sell(org, "T-2", "232.00", LAST_NIGHT_OF_NOVEMBER)
+
+    claimed = _give_fiscal_data(claimed, LAST_NIGHT_OF_NOVEMBER)
+    [global_invoice] = issue(datetime(2026, 12, 1, 0, 40, tzinfo=TIJUANA))
+
+    assert claimed.status == Payment.INVOICED and claimed.invoice.customer.rfc == "URE180429TM6"
+    assert Receipt.objects.get(payment=claimed).status == Receipt.CLAIMED
+    assert list(global_invoice.lines.values_list("no_identificacion", flat=True)) == ["test:T-2"]
+
+
+def test_fiscal_data_arriving_after_the_global_never_makes_a_second_cfdi():
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        late = sell(org, "T-1", "116.00", LAST_NIGHT_OF_NOVEMBER)
+    [global_invoice] = issue(datetime(2026, 12, 1, 0, 40, tzinfo=TIJUANA))
+
+    late = _give_fiscal_data(late, datetime(2026, 12, 2, 9, 0, tzinfo=TIJUANA))
+
+    assert late.status == Payment.AWAITING_FISCAL_DATA and late.invoice is None
+    assert "factura global" in late.status_reason
+    assert Invoice.objects.count() == 1
+
+
+def test_a_sale_with_retentions_is_held_out_of_the_global_with_its_reason():
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        payment = sell(org, "T-1", "1000.00", LAST_NIGHT_OF_NOVEMBER)
+        sell(org, "T-2", "116.00", LAST_NIGHT_OF_NOVEMBER)
+        # a rule (saved after the sales) says sales over 500 are fees with ISR and IVA withheld
+        create_rule(org, {"name": "Honorarios", "amount_min": "500", "taxes": ["IVA16", "RET_IVA_2_3", "RET_ISR_10"]},
+                    livemode=False, as_of=LAST_NIGHT_OF_NOVEMBER)
+
+    [global_invoice] = issue(datetime(2026, 12, 1, 0, 40, tzinfo=TIJUANA))
+
+    receipt = Receipt.objects.get(payment=payment)
+    assert receipt.status == Receipt.HELD and "retenciones" in receipt.status_reason
+    assert list(global_invoice.lines.values_list("no_identificacion", flat=True)) == ["test:T-2"]
