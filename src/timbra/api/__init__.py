@@ -23,6 +23,7 @@ from timbra.api.routers import (
     invoices,
     org,
     products,
+    receipts,
     receivables,
     rules,
     sandbox,
@@ -74,7 +75,8 @@ def _document_idempotency(router: Router) -> None:
                 operation.openapi_extra = extra
 
 
-for module in (customers, products, invoices, api_keys, org, sandbox, schedules, receivables, gateways, rules):
+for module in (customers, products, invoices, api_keys, org, sandbox, schedules, receivables, gateways, rules,
+               receipts):
     _document_idempotency(module.router)
     api.add_router("", module.router)
 

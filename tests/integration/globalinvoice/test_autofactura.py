@@ -170,3 +170,17 @@ def test_after_the_global_the_cancel_policy_says_it_is_not_available_yet(sale):
     response = post(url, LATE_CLAIM_AT, code=receipt.code, **UNIVERSIDAD)
 
     assert response.status_code == 422 and "aún no está disponible" in response.context["error"]
+
+
+def test_a_point_of_sale_reads_the_receipt_code_from_the_api(sale):
+    from tests.integration.api.conftest import ApiClient, make_token
+
+    org, receipt, url = sale
+    client = ApiClient(make_token(org))
+
+    body = client.request("GET", f"/gateway-payments/{receipt.payment_id}/receipt").json()
+
+    assert body["code"].replace("-", "") == receipt.code and body["autofactura_url"].endswith(url)
+    assert body["status"] == "open"
+    other = ApiClient(make_token(make_org()))
+    assert other.request("GET", f"/gateway-payments/{receipt.payment_id}/receipt").status_code == 404
