@@ -88,3 +88,39 @@ def period_label(invoice: Invoice) -> str:
 
 def held_receipts(org: Org, *, livemode: bool) -> list[Receipt]:
     return list(Receipt.objects.filter(org=org, livemode=livemode, status=Receipt.HELD).order_by("-paid_at")[:100])
+
+
+@dataclass(frozen=True)
+class GlobalPreview:
+    """What the next global invoice would say if the period closed with today's receipts."""
+
+    period: GlobalPeriod
+    closes_at: datetime
+    informacion_global: dict[str, object]
+    receipts: int
+    totals: list[dict[str, object]]
+    forma_pago: str
+    deadline: datetime  # the SAT's 24 hours after the close
+
+
+def preview_next(org: Org, *, livemode: bool, as_of: datetime) -> GlobalPreview:
+    from dataclasses import asdict
+    from datetime import timedelta
+
+    current = open_period(org, livemode=livemode, as_of=as_of)
+    largest = (
+        Receipt.objects.filter(org=org, livemode=livemode, period_key=current.period.key, status=Receipt.OPEN)
+        .exclude(forma_pago="99")
+        .order_by("-amount", "paid_at", "pk")
+        .values_list("forma_pago", flat=True)
+        .first()
+    )
+    return GlobalPreview(
+        period=current.period,
+        closes_at=current.closes_at,
+        informacion_global=asdict(current.period.informacion_global()),
+        receipts=current.receipts,
+        totals=current.by_currency,
+        forma_pago=largest or "",
+        deadline=current.closes_at + timedelta(hours=24),
+    )
