@@ -28,7 +28,7 @@ from django.db.models import Q
 from timbra.customers.models import Customer
 from timbra.domain import tax_presets
 from timbra.domain.global_periods import period_from_key
-from timbra.domain.invoicing_rules import Rule
+from timbra.domain.invoicing_rules import PaymentFacts, Rule
 from timbra.domain.taxpayer import NOMBRE_PUBLICO_EN_GENERAL, RFC_GENERICO_NACIONAL
 from timbra.globalinvoice.models import Receipt
 from timbra.globalinvoice.services.receipts import open_missing_receipts
@@ -40,6 +40,7 @@ from timbra.invoicing.transitions import record
 from timbra.orgs.models import Org
 from timbra.payments.models import Payment
 from timbra.payments.rules.apply import build_request, decide, org_rules
+from timbra.payments.rules.facts import payment_facts, payments_metadata
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,12 @@ def _issue(org: Org, *, livemode: bool, currency: str, period_key: str, as_of: d
         return []
     publico = publico_customer(org, livemode=livemode, as_of=as_of)
     rules = org_rules(receipts[0].payment)
+    metadata = payments_metadata([receipt.payment for receipt in receipts])  # one query, not one per receipt
     ready: list[tuple[Receipt, list[LineInput], Decimal | None]] = []
     for receipt in receipts:
         try:
-            lines, rate = receipt_conceptos(receipt, publico, rules=rules, as_of=as_of)
+            facts = payment_facts(receipt.payment, metadata=metadata[receipt.payment_id])
+            lines, rate = receipt_conceptos(receipt, publico, rules=rules, facts=facts, as_of=as_of)
         except _Hold as hold:
             _hold(receipt, hold.reason, as_of=as_of)
             continue
@@ -132,14 +135,16 @@ def _issue(org: Org, *, livemode: bool, currency: str, period_key: str, as_of: d
 
 
 def receipt_conceptos(
-    receipt: Receipt, publico: Customer, *, rules: list[Rule], as_of: datetime
+    receipt: Receipt, publico: Customer, *, rules: list[Rule], as_of: datetime, facts: PaymentFacts | None = None
 ) -> tuple[list[LineInput], Decimal | None]:
     """The receipt's conceptos: one per tax set (guía: one per ticket; Odoo: and per tax set),
     valued at the receipt's subtotal as the nominative CFDI would state it."""
     payment = receipt.payment
     try:
-        request = build_request(payment, decide(payment, rules), customer_id=publico.pk, uso="S01")
-        _, lines = prepare_invoice(payment.org, request, livemode=payment.livemode, as_of=as_of)
+        facts = facts or payment_facts(payment)
+        outcome = decide(payment, rules, facts=facts)
+        request = build_request(payment, outcome, customer_id=publico.pk, uso="S01", facts=facts)
+        _, lines = prepare_invoice(payment.org, request, livemode=payment.livemode, as_of=as_of, customer=publico)
     except InvoicingError as exc:
         raise _Hold(f"No puede ir en la factura global: {exc.message}") from exc
     bases: dict[tuple[str, tuple[str, ...]], Decimal] = defaultdict(Decimal)
