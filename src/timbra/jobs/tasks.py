@@ -121,8 +121,10 @@ def issue_due_global_invoices_job() -> None:
     """Every 5 minutes: the factura global of every period that has closed (SAT: within 24 h
     of the close), for the receipts nobody claimed. Idempotent: it is its own sweeper."""
     from timbra.globalinvoice.services.issue import issue_due_global_invoices
+    from timbra.globalinvoice.services.rate_limit import forget_before
 
     issued = issue_due_global_invoices(as_of=timezone.now())
+    forget_before(timezone.now())  # the autofactura page's old rate-limit windows
     if issued:
         log.info("global invoices issued: %s", issued)
 

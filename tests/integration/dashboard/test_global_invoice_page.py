@@ -63,3 +63,14 @@ def test_another_orgs_receipts_never_show(shop):
         sell(other, "AJENO-1", "9999.00", NOVEMBER)
         html = client.get("/factura-global/").content.decode()
     assert "9,999.00" not in html and "$348.00" in html
+
+
+def test_the_cobro_page_shows_the_receipts_autofactura_code(shop):
+    from timbra.globalinvoice.models import Receipt
+    from timbra.globalinvoice.selectors import display_code
+
+    org, client = shop
+    receipt = Receipt.objects.filter(org=org, status=Receipt.OPEN).first()
+    with time_machine.travel(NOVEMBER, tick=False):
+        html = client.get(f"/cobros/{receipt.payment_id}/").content.decode()
+    assert display_code(receipt.code) in html and "/portal/autofactura/" in html
