@@ -145,3 +145,44 @@ def test_a_sale_with_retentions_is_held_out_of_the_global_with_its_reason():
     receipt = Receipt.objects.get(payment=payment)
     assert receipt.status == Receipt.HELD and "retenciones" in receipt.status_reason
     assert list(global_invoice.lines.values_list("no_identificacion", flat=True)) == ["test:T-2"]
+
+
+def test_each_currency_gets_its_own_global_with_its_exchange_rate():
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        sell(org, "T-1", "116.00", LAST_NIGHT_OF_NOVEMBER)
+        sell(org, "T-USD", "11.60", LAST_NIGHT_OF_NOVEMBER, currency="USD", exchange_rate=Decimal("18.250000"))
+
+    issued = issue(datetime(2026, 12, 1, 0, 40, tzinfo=TIJUANA))
+
+    assert sorted((g.moneda, g.tipo_cambio, g.total) for g in issued) == [
+        ("MXN", None, Decimal("116.00")), ("USD", Decimal("18.250000"), Decimal("11.60"))]
+    assert {g.source_id for g in issued} == {"test:MXN:monthly:2026-11-01:1", "test:USD:monthly:2026-11-01:1"}
+
+
+def test_a_daily_global_closes_at_local_midnight_on_the_day_tijuana_changes_to_summer_time():
+    from timbra.globalinvoice.services.configure import configure_global_invoice
+
+    sunday_morning = datetime(2026, 3, 8, 9, 0, tzinfo=TIJUANA)  # DST began at 02:00 that day
+    with at(sunday_morning):
+        org = make_tijuana_org(as_of=sunday_morning)
+        configure_global_invoice(org, periodicity="daily", claim_days=0, after_global_policy="refuse",
+                                 as_of=sunday_morning)
+        payment = sell(org, "T-1", "116.00", sunday_morning)
+    receipt = Receipt.objects.get(payment=payment)
+    assert receipt.closes_at == datetime(2026, 3, 9, 0, 0, tzinfo=TIJUANA)
+    assert receipt.claim_deadline == sunday_morning  # 0 days: straight to the global
+
+    assert issue(datetime(2026, 3, 8, 23, 59, tzinfo=TIJUANA)) == []
+    [daily] = issue(datetime(2026, 3, 9, 0, 5, tzinfo=TIJUANA))
+    assert daily.informacion_global == {"periodicidad": "01", "meses": "03", "año": 2026}
+
+
+def test_a_global_issued_after_the_sats_24_hours_says_so_on_its_timeline():
+    with at(LAST_NIGHT_OF_NOVEMBER):
+        org = make_tijuana_org(as_of=LAST_NIGHT_OF_NOVEMBER)
+        sell(org, "T-1", "116.00", LAST_NIGHT_OF_NOVEMBER)
+
+    [late] = issue(datetime(2026, 12, 2, 6, 0, tzinfo=TIJUANA))  # the workers were down for a day
+
+    assert late.events.filter(kind="global_late").exists()

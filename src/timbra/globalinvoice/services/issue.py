@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
@@ -49,6 +50,7 @@ PART_SIZE = 10_000
 CLAVE_PROD_SERV = "01010101"  # "No existe en el catálogo": the global's only key
 CLAVE_UNIDAD = "ACT"
 PUBLICO_EXTERNAL_ID = "timbra:publico-en-general"
+SAT_DEADLINE = timedelta(hours=24)  # guía del CFDI global rev. 1 (reference/portal-csf-global.md §2.6)
 
 
 class _Raced(Exception):
@@ -205,6 +207,11 @@ def _create_part(
         record(invoice, "global_invoice", as_of=as_of, actor="factura global",
                message=f"Factura global del {period.label()}: {len(ids)} tickets (parte {part}).",
                data={"period": period_key, "part": part, "receipts": len(ids)})  # fmt: skip
+        closed_at = datetime.combine(period.end, time(0), tzinfo=ZoneInfo(org.timezone))
+        if as_of - closed_at > SAT_DEADLINE:
+            record(invoice, "global_late", as_of=as_of, actor="factura global",
+                   message=f"Emitida {as_of - closed_at} después del cierre del periodo: la guía del SAT pide "
+                   "enviarla al PAC dentro de las 24 horas siguientes.")  # fmt: skip
 
     return create_invoice(org, request, livemode=livemode, as_of=as_of, actor="factura global",
                           in_transaction=take_receipts)  # fmt: skip
