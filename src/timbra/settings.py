@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "timbra.receivables",
     "timbra.notices",
     "timbra.portal",
+    "timbra.globalinvoice",
     "timbra.dashboard",
 ]
 

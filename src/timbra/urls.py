@@ -11,6 +11,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls()),  # public REST API; docs at /api/v1/docs
     path("hooks/", include("timbra.payments.urls")),  # gateway webhooks: POST /hooks/stripe/<token>
+    # Public self-invoicing by receipt code (globalinvoice/views.py), inside the portal's URL space.
+    path("portal/autofactura/", include("timbra.globalinvoice.urls")),
     path("portal/", include("timbra.portal.urls")),  # customer pages reached by signed links
     # Staff dashboard (Spanish) and its login; keep the dashboard last: it owns "/".
     path("login/", auth_views.LoginView.as_view(template_name="dashboard/auth/login.html",

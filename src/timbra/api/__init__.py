@@ -24,6 +24,7 @@ from timbra.api.routers import (
     org,
     org_pac,
     products,
+    receipts,
     receivables,
     rules,
     sandbox,
@@ -75,7 +76,8 @@ def _document_idempotency(router: Router) -> None:
                 operation.openapi_extra = extra
 
 
-for module in (customers, products, invoices, api_keys, org, org_pac, sandbox, schedules, receivables, gateways, rules):
+for module in (customers, products, invoices, api_keys, org, org_pac, sandbox, schedules, receivables, gateways, rules,
+               receipts):
     _document_idempotency(module.router)
     api.add_router("", module.router)
 

@@ -111,8 +111,16 @@ def _new_comprobante(draft: InvoiceDraft, totals: InvoiceTotals) -> cfdi40.Compr
             for r in draft.cfdi_relacionados
         ]
         or None,
+        informacion_global=_informacion_global(draft),
         fecha=draft.fecha.replace(microsecond=0),
     )
+
+
+def _informacion_global(draft: InvoiceDraft) -> cfdi40.InformacionGlobal | None:
+    info = draft.informacion_global
+    if info is None:
+        return None
+    return cfdi40.InformacionGlobal(periodicidad=info.periodicidad, meses=info.meses, ano=info.año)
 
 
 def _fmt(value: object) -> str | None:

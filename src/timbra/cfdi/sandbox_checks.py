@@ -13,6 +13,7 @@ Every failure raises `PacRejected` with the code a real PAC or the SAT uses:
 | emisor not in the registry / name / régimen | 402 / CFDI40139 / CFDI40141 | PAC validations; Matriz |
 | receptor not in the registry / name / CP / régimen | CFDI40143 / 40145 / 40147 / 40158 | Matriz; real PAC answers |
 | generic RFC: CP, régimen, UsoCFDI | CFDI40149 / 40159 / 40161 | Matriz; SW sapien answers |
+| InformacionGlobal: missing for PUBLICO EN GENERAL, periodicidad, meses, año | CFDI40130-40136 | Matriz; NTLink SDK tests |
 
 Third-party code maps some numbers inconsistently (reference/cfdi.md §4): CP mismatches come back
 as CFDI40147 from some PACs and CFDI40148 from others; we answer CFDI40147.
@@ -306,6 +307,38 @@ def _check_generic_receptor(receptor: etree._Element, lugar_expedicion: str) -> 
         raise PacRejected(
             "CFDI40161",
             "La clave del campo UsoCFDI debe corresponder con el tipo de persona (física o moral) y el régimen del receptor.",
+        )
+
+
+def check_informacion_global(root: etree._Element) -> None:
+    """CFDI40130-CFDI40136: the global invoice's InformacionGlobal (reference/portal-csf-global.md §2.3)."""
+    receptor = root.find(f"{{{NS_CFDI}}}Receptor")
+    info = root.find(f"{{{NS_CFDI}}}InformacionGlobal")
+    publico = receptor.get("Rfc") == "XAXX010101000" and receptor.get("Nombre") == "PUBLICO EN GENERAL"
+    if info is None:
+        if publico:
+            raise PacRejected(
+                "CFDI40130",
+                "Si el atributo Rfc del receptor contiene XAXX010101000 y el Nombre PUBLICO EN GENERAL, "
+                "el nodo InformacionGlobal debe existir.",
+            )
+        return
+    periodicidad, meses = info.get("Periodicidad", ""), info.get("Meses", "")
+    if periodicidad not in {"01", "02", "03", "04", "05"}:
+        raise PacRejected("CFDI40131", "El campo Periodicidad no contiene un valor del catálogo c_Periodicidad.")
+    regimen = root.find(f"{{{NS_CFDI}}}Emisor").get("RegimenFiscal")
+    if periodicidad == "05" and regimen != "621":
+        raise PacRejected("CFDI40132", "El campo Periodicidad no contiene el valor 05 o el RegimenFiscal no contiene el valor 621.")
+    if meses not in {f"{m:02d}" for m in range(1, 19)}:
+        raise PacRejected("CFDI40133", "El campo Meses no contiene un valor del catálogo c_Meses.")
+    if periodicidad != "05" and not "01" <= meses <= "12":
+        raise PacRejected("CFDI40134", "El campo Meses no contiene un valor del 01 al 12.")
+    if periodicidad == "05" and not "13" <= meses <= "18":
+        raise PacRejected("CFDI40135", "El campo Meses no contiene un valor del 13 al 18.")
+    year = datetime.fromisoformat(root.get("Fecha", "")).year
+    if info.get("Año") not in {str(year), str(year - 1)}:
+        raise PacRejected(
+            "CFDI40136", "El campo Año debe ser igual al año en curso o al año inmediato anterior a la Fecha."
         )
 
 

@@ -252,6 +252,7 @@ class SandboxPac:
         checks.check_stamping_window(fecha, now)
         checks.check_emisor(root, self._emisores)
         checks.check_receptor(root, self._receptores)
+        checks.check_informacion_global(root)
 
     def _add_timbre(self, root: etree._Element, now: datetime) -> tuple[bytes, str, etree._Element]:
         uuid = str(uuid_module.uuid4()).upper()

@@ -55,10 +55,16 @@ class Parties:
     receptor_regimen: str
     lugar_expedicion: str
     decimals: int | None  # the currency's; None when the currency is unknown (checked elsewhere)
+    is_global: bool = False  # the factura global (InformacionGlobal): 01010101 allowed, no retentions
 
 
 def check_concepto(concepto: Concepto, prefix: str, parties: Parties, as_of: date) -> Iterator[Problem]:
-    yield from _check_claves(concepto, prefix, as_of)
+    if parties.is_global and any(tax.retencion for tax in concepto.impuestos):
+        # Guía de llenado del CFDI global: a concepto carries only Traslados.
+        yield Problem("global_con_retenciones", f"{prefix}.impuestos",
+                      "Una venta con retenciones no puede ir en la factura global; emítela a nombre del cliente.")
+        return
+    yield from _check_claves(concepto, prefix, as_of, is_global=parties.is_global)
     yield from _check_text(concepto, prefix)
     yield from _check_amounts(concepto, prefix, parties)
     yield from _check_objeto_imp(concepto, prefix, as_of)
@@ -69,13 +75,13 @@ def check_concepto(concepto: Concepto, prefix: str, parties: Parties, as_of: dat
     yield from _check_retenciones(concepto, prefix, parties)
 
 
-def _check_claves(concepto: Concepto, prefix: str, as_of: date) -> Iterator[Problem]:
+def _check_claves(concepto: Concepto, prefix: str, as_of: date, *, is_global: bool) -> Iterator[Problem]:
     clave = concepto.clave_prod_serv
-    if clave == catalogs.CLAVE_PROD_SERV_GLOBAL:
+    if clave == catalogs.CLAVE_PROD_SERV_GLOBAL and not is_global:
         yield Problem(
             "clave_prod_serv_global", f"{prefix}.clave_prod_serv", "01010101 solo se usa en la factura global."
         )
-    elif not catalogs.is_valid_clave_prod_serv(clave):
+    elif not catalogs.is_valid_clave_prod_serv(clave, global_invoice=is_global):
         yield Problem(
             "CFDI40162", f"{prefix}.clave_prod_serv", "La clave de producto o servicio debe tener 8 dígitos."
         )

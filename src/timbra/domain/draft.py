@@ -75,6 +75,17 @@ class CfdiRelacionados:
 
 
 @dataclass(frozen=True)
+class InformacionGlobal:
+    """The global invoice's period (Anexo 20, node InformacionGlobal; guía de llenado del CFDI
+    global): c_Periodicidad ("01" diario ... "05" bimestral), c_Meses ("01"-"12", or "13"-"18"
+    for a bimester) and the year the operations belong to."""
+
+    periodicidad: str
+    meses: str
+    año: int
+
+
+@dataclass(frozen=True)
 class InvoiceDraft:
     """Everything needed to build one Comprobante 4.0.
 
@@ -97,3 +108,4 @@ class InvoiceDraft:
     exportacion: str = "01"
     condiciones_de_pago: str | None = None
     cfdi_relacionados: tuple[CfdiRelacionados, ...] = field(default=())
+    informacion_global: InformacionGlobal | None = None

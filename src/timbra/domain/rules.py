@@ -103,6 +103,7 @@ def _parties(draft: InvoiceDraft) -> Parties:
         receptor_regimen=draft.receptor.regimen_fiscal_receptor,
         lugar_expedicion=draft.lugar_expedicion,
         decimals=entry.decimales if entry is not None else None,
+        is_global=draft.informacion_global is not None,
     )
 
 
@@ -265,21 +266,54 @@ def _check_receptor(draft: InvoiceDraft, as_of: date) -> Iterator[Problem]:
         yield Problem(
             "uso_cfdi_tipo_incompatible", "receptor.uso_cfdi", "Ese uso de CFDI no aplica a una factura."
         )
-    if (
-        draft.tipo_de_comprobante == "I"
-        and receptor.rfc == RFC_GENERICO_NACIONAL
-        and receptor.nombre == NOMBRE_PUBLICO_EN_GENERAL
-    ):
-        # XAXX + "PUBLICO EN GENERAL" on an Ingreso is a global invoice: InformacionGlobal is
-        # mandatory and the draft has no such node. A nominative XAXX invoice carries the
-        # customer's own name instead.
-        yield Problem(
-            "CFDI40130",
-            "receptor.nombre",
-            "PUBLICO EN GENERAL solo se usa en la factura global; en una factura a un cliente sin RFC "
-            "escribe su nombre.",
-        )
+    yield from _check_informacion_global(draft, as_of)
     yield from _check_extranjero(receptor, as_of)
+
+
+# Emisor régimen allowed to report bimonthly (c_Periodicidad 05): Incorporación Fiscal (RIF).
+REGIMEN_BIMESTRAL = "621"
+
+
+def _check_informacion_global(draft: InvoiceDraft, as_of: date) -> Iterator[Problem]:
+    """CFDI40130-CFDI40136 (Matriz de errores; reference/portal-csf-global.md §2.3)."""
+    receptor, info = draft.receptor, draft.informacion_global
+    publico = receptor.rfc == RFC_GENERICO_NACIONAL and receptor.nombre == NOMBRE_PUBLICO_EN_GENERAL
+    if info is None:
+        if publico:
+            # XAXX + "PUBLICO EN GENERAL" is a global invoice: InformacionGlobal is mandatory.
+            # A nominative XAXX invoice carries the customer's own name instead.
+            yield Problem(
+                "CFDI40130",
+                "informacion_global",
+                "PUBLICO EN GENERAL solo se usa en la factura global (con su información global: "
+                "periodicidad, meses y año); en una factura a un cliente sin RFC escribe su nombre.",
+            )
+        return
+    if not publico:
+        yield Problem(
+            "informacion_global_sin_publico_en_general",
+            "informacion_global",
+            "La información global solo va en la factura a XAXX010101000 PUBLICO EN GENERAL.",
+        )
+    field = "informacion_global"
+    if not catalogs.is_valid("periodicidad", info.periodicidad, as_of=as_of):
+        yield Problem("CFDI40131", f"{field}.periodicidad", "La periodicidad no existe en el catálogo del SAT.")
+    elif info.periodicidad == "05" and draft.emisor.regimen_fiscal != REGIMEN_BIMESTRAL:
+        yield Problem(
+            "CFDI40132",
+            f"{field}.periodicidad",
+            "La periodicidad bimestral (05) solo la usa el régimen de incorporación fiscal (621).",
+        )
+    if not catalogs.is_valid("meses", info.meses, as_of=as_of):
+        yield Problem("CFDI40133", f"{field}.meses", "El mes no existe en el catálogo del SAT.")
+    elif info.periodicidad != "05" and not "01" <= info.meses <= "12":
+        yield Problem("CFDI40134", f"{field}.meses", "Con periodicidad distinta de bimestral el mes va de 01 a 12.")
+    elif info.periodicidad == "05" and not "13" <= info.meses <= "18":
+        yield Problem("CFDI40135", f"{field}.meses", "Con periodicidad bimestral el bimestre va de 13 a 18.")
+    if info.año not in (draft.fecha.year, draft.fecha.year - 1):
+        yield Problem(
+            "CFDI40136", f"{field}.año", "El año de la información global debe ser el de la fecha o el anterior."
+        )
 
 
 def _check_extranjero(receptor: Receptor, as_of: date) -> Iterator[Problem]:

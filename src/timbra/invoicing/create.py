@@ -67,14 +67,16 @@ def _existing_for_source(org: Org, request: InvoiceInput) -> Invoice | None:
 
 
 def prepare_invoice(
-    org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime
+    org: Org, request: InvoiceInput, *, livemode: bool, as_of: datetime, customer: Customer | None = None
 ) -> tuple[Invoice, list[InvoiceLine]]:
     """Validate the request and compute the unsaved invoice, its lines and totals (no writes).
 
     The read-only half of `create_invoice`; previews (schedules, notices) use it so what they
     show is exactly what would be issued."""
     # Slices, not .first(): a lookup by primary key needs no ORDER BY (nor Django compiling one).
-    customer = next(iter(Customer.objects.filter(pk=request.customer_id, org=org, livemode=livemode)[:1]), None)
+    if customer is None or (customer.pk, customer.org_id, customer.livemode) != (request.customer_id, org.pk, livemode):
+        # `customer`, when given, is the caller's already-loaded row for request.customer_id.
+        customer = next(iter(Customer.objects.filter(pk=request.customer_id, org=org, livemode=livemode)[:1]), None)
     if customer is None:
         raise NotFound("cliente")
     metodo_pago, forma_pago = _payment_terms(request)
@@ -104,6 +106,7 @@ def prepare_invoice(
         uso_cfdi=request.uso_cfdi or "",
         send_email=request.send_email,
         related=list(request.related),
+        informacion_global=dict(request.informacion_global or {}),
         created_at=as_of,
         requested_fecha=fecha,
     )

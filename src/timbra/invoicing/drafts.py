@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from timbra.domain import tax_presets
-from timbra.domain.draft import CfdiRelacionados, Concepto, Emisor, InvoiceDraft, Receptor
+from timbra.domain.draft import CfdiRelacionados, Concepto, Emisor, InformacionGlobal, InvoiceDraft, Receptor
 from timbra.invoicing.models import Invoice, InvoiceLine
 
 GENERIC_RFCS = {"XAXX010101000", "XEXX010101000"}
@@ -58,6 +58,15 @@ def draft_from_rows(invoice: Invoice, lines: Iterable[InvoiceLine], *, fecha: da
             CfdiRelacionados(tipo_relacion=str(r["tipo_relacion"]), uuids=tuple(r["uuids"]))  # type: ignore[arg-type]
             for r in invoice.related
         ),
+        informacion_global=_informacion_global(invoice.informacion_global),
+    )
+
+
+def _informacion_global(stored: dict[str, object]) -> InformacionGlobal | None:
+    if not stored:
+        return None
+    return InformacionGlobal(
+        periodicidad=str(stored["periodicidad"]), meses=str(stored["meses"]), año=int(str(stored["año"]))
     )
 
 

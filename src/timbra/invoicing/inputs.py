@@ -45,3 +45,4 @@ class InvoiceInput:
     # The CFDI Fecha the caller asks for: aware, or naive = local time at the place of issue (the
     # org's time zone). None: the moment of sealing. Must lie within SAT's 72-hour window.
     fecha: datetime | None = None
+    informacion_global: dict[str, object] | None = None  # only the factura global

@@ -39,6 +39,8 @@ class Invoice(models.Model):
     uso_cfdi = models.CharField(max_length=4, blank=True, default="")  # override of the customer's
     send_email = models.BooleanField(default=True)
     related = models.JSONField(default=list, blank=True)  # [{"tipo_relacion": "01", "uuids": [...]}]
+    # Only on a factura global: {"periodicidad": "04", "meses": "11", "año": 2026}.
+    informacion_global = models.JSONField(default=dict, blank=True)
 
     subtotal = ScaledDecimalField(scale=2, default=0)
     descuento = ScaledDecimalField(scale=2, default=0)

@@ -116,6 +116,19 @@ def send_due_notices_job() -> None:
     send_due_notices(as_of=timezone.now())
 
 
+@db_periodic_task(crontab(minute="*/5"), name="globalinvoice.issue_due")
+def issue_due_global_invoices_job() -> None:
+    """Every 5 minutes: the factura global of every period that has closed (SAT: within 24 h
+    of the close), for the receipts nobody claimed. Idempotent: it is its own sweeper."""
+    from timbra.globalinvoice.services.issue import issue_due_global_invoices
+    from timbra.globalinvoice.services.rate_limit import forget_before
+
+    issued = issue_due_global_invoices(as_of=timezone.now())
+    forget_before(timezone.now())  # the autofactura page's old rate-limit windows
+    if issued:
+        log.info("global invoices issued: %s", issued)
+
+
 REGISTRY: dict[str, Any] = {
     "invoicing.process": process_invoice_job,
     "delivery.send": deliver_invoice_job,
@@ -128,4 +141,5 @@ REGISTRY: dict[str, Any] = {
     "receivables.rep_alerts": rep_alerts_job,
     "notices.announce": announce_schedule_job,
     "notices.send_due": send_due_notices_job,
+    "globalinvoice.issue_due": issue_due_global_invoices_job,
 }

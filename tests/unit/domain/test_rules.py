@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.unit.domain import drafts
-from timbra.domain.draft import ISR, IVA, CfdiRelacionados, InvoiceDraft, TaxRate
+from timbra.domain.draft import ISR, IVA, CfdiRelacionados, InformacionGlobal, InvoiceDraft, TaxRate
 from timbra.domain.rules import check_draft
 
 MX = ZoneInfo("America/Mexico_City")
@@ -205,10 +205,10 @@ RULES = [
     ("receptor-uso-fisica-only", receptor(uso_cfdi="D01"), "CFDI40161", "receptor.uso_cfdi"),
     ("receptor-uso-pagos", receptor(uso_cfdi="CP01"), "uso_cfdi_tipo_incompatible", "receptor.uso_cfdi"),
     (
-        "xaxx-publico-en-general-ingreso",
+        "xaxx-publico-en-general-without-informacion-global",
         generic("XAXX010101000", "PUBLICO EN GENERAL"),
         "CFDI40130",
-        "receptor.nombre",
+        "informacion_global",
     ),
     (
         "xaxx-regimen",
@@ -364,3 +364,52 @@ def test_problems_point_at_the_concepto_they_belong_to() -> None:
     good = drafts.concepto("100.00", drafts.IVA16)
     bad = replace(good, clave_unidad="ZZ9")
     assert check(drafts.draft(good, bad)) == [("CFDI40165", "conceptos[1].clave_unidad")]
+
+
+def global_draft(info: InformacionGlobal, *taxes: TaxRate, regimen: str = "601") -> InvoiceDraft:
+    venta = replace(drafts.concepto("100.00", *(taxes or (drafts.IVA16,))), clave_prod_serv="01010101",
+                    clave_unidad="ACT", unidad=None, descripcion="Venta", no_identificacion="R-1")
+    return replace(
+        generic("XAXX010101000", "PUBLICO EN GENERAL"),
+        conceptos=(venta,),
+        informacion_global=info,
+        emisor=replace(drafts.EMISOR, regimen_fiscal=regimen),
+    )
+
+
+def test_a_global_invoice_with_its_informacion_global_has_no_problems() -> None:
+    assert check(global_draft(InformacionGlobal("04", "11", 2026))) == []
+
+
+def test_a_global_invoice_of_december_issued_in_january_is_accepted() -> None:
+    draft = replace(global_draft(InformacionGlobal("01", "12", 2025)), fecha=datetime(2026, 1, 1, 0, 30))
+    assert ("CFDI40136", "informacion_global.año") not in check(draft)
+
+
+@pytest.mark.parametrize(
+    ("info", "regimen", "code", "field"),
+    [
+        (InformacionGlobal("09", "11", 2026), "601", "CFDI40131", "informacion_global.periodicidad"),
+        (InformacionGlobal("05", "17", 2026), "601", "CFDI40132", "informacion_global.periodicidad"),
+        (InformacionGlobal("04", "19", 2026), "601", "CFDI40133", "informacion_global.meses"),
+        (InformacionGlobal("04", "17", 2026), "601", "CFDI40134", "informacion_global.meses"),
+        (InformacionGlobal("05", "11", 2026), "621", "CFDI40135", "informacion_global.meses"),
+        (InformacionGlobal("04", "11", 2024), "601", "CFDI40136", "informacion_global.año"),
+    ],
+    ids=["periodicidad", "bimestral-not-rif", "meses-catalog", "meses-month", "meses-bimester", "año"],
+)
+def test_informacion_global_rules_yield_their_codes(
+    info: InformacionGlobal, regimen: str, code: str, field: str
+) -> None:
+    assert (code, field) in check(global_draft(info, regimen=regimen))
+
+
+def test_a_global_invoice_cannot_carry_retentions() -> None:
+    draft = global_draft(InformacionGlobal("04", "11", 2026), drafts.IVA16, drafts.RET_ISR_10)
+    assert ("global_con_retenciones", "conceptos[0].impuestos") in check(draft)
+
+
+def test_informacion_global_only_goes_with_publico_en_general() -> None:
+    draft = replace(global_draft(InformacionGlobal("04", "11", 2026)), receptor=generic(
+        "XAXX010101000", "JUAN PEREZ LOPEZ").receptor)
+    assert ("informacion_global_sin_publico_en_general", "informacion_global") in check(draft)

@@ -49,6 +49,7 @@ class CfdiSpec:
     uso_cfdi: str = "G03"
     fecha: datetime = FECHA
     folio: str = "1"
+    informacion_global: tuple[str, str, int] | None = None  # (Periodicidad, Meses, Año)
 
     def but(self, **changes: object) -> CfdiSpec:
         return replace(self, **changes)
@@ -84,6 +85,9 @@ def signed_cfdi(spec: CfdiSpec | None = None, signer: Signer | None = None) -> b
             )
         ],
         fecha=spec.fecha,
+        informacion_global=(
+            cfdi40.InformacionGlobal(*spec.informacion_global) if spec.informacion_global else None
+        ),
         serie="A",
         folio=spec.folio,
         forma_pago="03",

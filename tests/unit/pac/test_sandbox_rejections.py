@@ -81,6 +81,7 @@ PUBLICO_EN_GENERAL = CfdiSpec(
     receptor_cp="42501",  # = LugarExpedicion
     receptor_regimen="616",
     uso_cfdi="S01",
+    informacion_global=("04", "11", 2026),
 )
 
 
@@ -101,6 +102,33 @@ def test_generic_rfc_follows_the_sat_rules_for_publico_en_general(
     pac: SandboxPac, change: dict[str, str], code: str
 ) -> None:
     assert rejection(pac, signed_cfdi(PUBLICO_EN_GENERAL.but(**change))).code == code
+
+
+def test_a_nominative_xaxx_invoice_needs_no_informacion_global(pac: SandboxPac) -> None:
+    spec = PUBLICO_EN_GENERAL.but(receptor_nombre="JUAN PEREZ LOPEZ", informacion_global=None)
+    assert pac.stamp(signed_cfdi(spec)).uuid
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"informacion_global": None}, "CFDI40130"),
+        ({"informacion_global": ("05", "17", 2026)}, "CFDI40132"),
+        ({"informacion_global": ("04", "17", 2026)}, "CFDI40134"),
+        ({"informacion_global": ("04", "11", 2024)}, "CFDI40136"),
+        ({"informacion_global": ("04", "11", 2027)}, "CFDI40136"),
+    ],
+    ids=["missing", "bimestral-not-rif", "meses-not-month", "year-too-old", "year-future"],
+)
+def test_a_global_invoice_follows_the_informacion_global_rules(
+    pac: SandboxPac, change: dict[str, object], code: str
+) -> None:
+    assert rejection(pac, signed_cfdi(PUBLICO_EN_GENERAL.but(**change))).code == code
+
+
+def test_a_global_invoice_of_last_year_is_stamped_in_january(pac: SandboxPac) -> None:
+    spec = PUBLICO_EN_GENERAL.but(informacion_global=("04", "12", 2025))
+    assert pac.stamp(signed_cfdi(spec)).uuid
 
 
 def test_emisor_name_that_does_not_match_the_registry_is_rejected(pac: SandboxPac) -> None:

@@ -40,6 +40,11 @@ EVENT_LABELS = {
     "dispute_open": "Disputa abierta",
     "dispute_won": "Disputa ganada",
     "dispute_lost": "Disputa perdida",
+    # factura global and autofactura (globalinvoice/)
+    "global_invoice": "Factura global: tickets incluidos",
+    "global_late": "Factura global fuera del plazo de 24 horas",
+    "receipt_taken_out": "Ticket retirado de la factura global",
+    "autofactura": "Pedida por el cliente (autofactura)",
 }
 ACTOR_LABELS = {"sistema": "Sistema", "api": "API", "": "Sistema"}
 

@@ -10,7 +10,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from timbra.domain.invoicing_rules import Decision, Rule, RuleOutcome, evaluate, render_description
+from timbra.domain.invoicing_rules import (
+    Decision,
+    PaymentFacts,
+    Rule,
+    RuleOutcome,
+    evaluate,
+    render_description,
+)
 from timbra.domain.text import clean_text
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput, LineInput
@@ -34,10 +41,11 @@ def org_rules(payment: Payment) -> list[Rule]:
     return [to_rule(row) for row in rules_of(payment.org, livemode=payment.livemode)]
 
 
-def decide(payment: Payment, rules: Sequence[Rule] | None = None) -> RuleOutcome:
-    """The decision for `payment`: its org's rules (or `rules`, a preview's), first match wins."""
+def decide(payment: Payment, rules: Sequence[Rule] | None = None, *, facts: PaymentFacts | None = None) -> RuleOutcome:
+    """The decision for `payment`: its org's rules (or `rules`, a preview's), first match wins.
+    `facts`: already read (the factura global decides thousands of payments at once)."""
     chosen = org_rules(payment) if rules is None else list(rules)
-    return evaluate(payment_facts(payment), chosen, connection_default(payment.connection))
+    return evaluate(facts or payment_facts(payment), chosen, connection_default(payment.connection))
 
 
 def skip_reason(outcome: RuleOutcome) -> str:
@@ -47,19 +55,21 @@ def skip_reason(outcome: RuleOutcome) -> str:
     return f"No se factura por la regla «{name}»: {reason}"
 
 
-def build_request(payment: Payment, outcome: RuleOutcome, *, customer_id: int, uso: str) -> InvoiceInput:
+def build_request(
+    payment: Payment, outcome: RuleOutcome, *, customer_id: int, uso: str, facts: PaymentFacts | None = None
+) -> InvoiceInput:
     """One Ingreso PUE for the payment, shaped by the decision. `uso` (the payment's own,
     from its metadata) beats the rule's default, which beats the customer's."""
     decision = outcome.decision
-    facts = payment_facts(payment)
+    facts = facts or payment_facts(payment)
     lines = tuple(
         LineInput(
             # Gateway text (a charge's description) may carry characters a CFDI cannot: the
             # description is ours to write, so they are cleaned, not refused (issue 10, defect 9).
             descripcion=clean_text(render_description(decision.description_template, facts, fact_line(line))),
             cantidad=Decimal(line["cantidad"]),
-            # A per-unit gross; unit_price_from_gross re-derives a ValorUnitario whose Total
-            # matches what was paid (to the cent whenever SAT's rounding allows).
+            # A per-unit gross; line_from_gross re-derives a ValorUnitario whose Total
+            # is exactly what was paid (issue 10).
             unit_price=Decimal(line["amount"]) / Decimal(line["cantidad"]),
             price_includes_taxes=decision.price_includes_taxes,
             clave_prod_serv=decision.clave_prod_serv,

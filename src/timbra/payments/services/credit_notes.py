@@ -21,6 +21,7 @@ from django.db.models import F, Value
 from timbra.domain import credit_notes, tax_presets
 from timbra.domain.money import round_amount, to_minor
 from timbra.domain.status import InvoiceStatus
+from timbra.globalinvoice.selectors import receipt_in_global
 from timbra.invoicing.create import create_invoice, prepare_invoice
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput, LineInput
@@ -51,7 +52,7 @@ def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
         return refund
     if refund.gateway_status != "succeeded":
         return _set(refund, Refund.PENDING, "La pasarela todavía no confirma el reembolso.", as_of=as_of)
-    original = refund.payment.invoice
+    original, receipt_number, ceiling = _original(refund.payment)
     if original is None and refund.payment.status in _NO_INGRESO:
         return _set(refund, *_NO_INGRESO[refund.payment.status], as_of=as_of)
     if original is None or not original.uuid:
@@ -59,11 +60,11 @@ def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
     if problem := _unfit(refund, original):
         return _set(refund, Refund.HELD, problem, as_of=as_of)
     try:
-        request = credit_note_request(refund, original, as_of=as_of)
+        request = credit_note_request(refund, original, as_of=as_of, receipt_number=receipt_number)
         with transaction.atomic():
             if not _claim(refund, as_of=as_of):
                 return _reload(refund)  # another worker credited it
-            _reserve(refund, original)
+            _reserve(refund, ceiling)
             egreso = create_invoice(
                 refund.org, request, livemode=refund.livemode, as_of=as_of, actor=refund.provider
             )
@@ -84,9 +85,24 @@ def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
     return _reload(refund)
 
 
-def credit_note_request(refund: Refund, original: Invoice, *, as_of: datetime) -> InvoiceInput:
-    """The Egreso for `refund` against the stamped `original`, whose Total is the refund."""
-    lines = list(original.lines.all())
+def _original(payment: Payment) -> tuple[Invoice | None, str | None, Decimal]:
+    """The CFDI a refund of `payment` credits: its own Ingreso, or the factura global that took
+    its receipt (then only that receipt's conceptos, and at most that receipt's amount)."""
+    if payment.invoice is not None:
+        return payment.invoice, None, payment.invoice.total
+    receipt = receipt_in_global(payment)
+    if receipt is None or receipt.global_invoice is None:
+        return None, None, Decimal(0)
+    return receipt.global_invoice, receipt.number, receipt.amount
+
+
+def credit_note_request(
+    refund: Refund, original: Invoice, *, as_of: datetime, receipt_number: str | None = None
+) -> InvoiceInput:
+    """The Egreso for `refund` against the stamped `original`, whose Total is the refund.
+    Against a factura global, `receipt_number` picks the refunded receipt's conceptos."""
+    rows = original.lines.all()
+    lines = list(rows.filter(no_identificacion=receipt_number) if receipt_number else rows)
     # Weights are what each line cost the customer (base × net factor), so each line's base,
     # and so each of its taxes, shrinks by the same proportion.
     weights = [(line.importe - line.descuento) * _factor(line) for line in lines]
@@ -133,6 +149,8 @@ def _request(refund: Refund, original: Invoice, lines: list[InvoiceLine], shares
         send_email=original.send_email,
         tipo_de_comprobante="E",
         related=({"tipo_relacion": credit_notes.TIPO_RELACION, "uuids": [original.uuid]},),
+        # An Egreso to PUBLICO EN GENERAL carries the global's InformacionGlobal (CFDI40130).
+        informacion_global=original.informacion_global or None,
         source=refund.provider,
         source_id=f"refund:{refund.refund_id}",
     )
@@ -170,10 +188,10 @@ def _claim(refund: Refund, *, as_of: datetime) -> bool:
     )
 
 
-def _reserve(refund: Refund, original: Invoice) -> None:
+def _reserve(refund: Refund, total: Decimal) -> None:
     # The conditional UPDATE is the guarantee: two refunds credited at once both re-check
     # `refunded` under the row's write lock, so the sum never passes the total.
-    ceiling = original.total - refund.amount
+    ceiling = total - refund.amount
     added = Value(to_minor(refund.amount, 2), output_field=models.BigIntegerField())
     if not Payment.objects.filter(pk=refund.payment_id, refunded__lte=ceiling).update(
         refunded=F("refunded") + added

@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from timbra.domain.invoicing_rules import RuleOutcome
+from timbra.globalinvoice.services.claims import ReceiptInGlobal, claim_for_nominative
+from timbra.globalinvoice.services.receipts import open_receipt
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput
@@ -31,6 +33,9 @@ def invoice_payment(payment_id: int, *, as_of: datetime) -> Payment:
         return _set_status(payment, Payment.NOT_INVOICED, skip_reason(outcome), as_of=as_of)
     match = match_customer(payment, as_of=as_of)
     if match.customer is None:
+        # Not invoiced nominatively (yet): it gets a receipt code for autofactura, and the
+        # global invoice of its period takes it if nobody claims it (globalinvoice/).
+        open_receipt(payment, as_of=as_of)
         return _set_status(payment, Payment.AWAITING_FISCAL_DATA, match.reason, as_of=as_of)
     # Money reported as a sale to invoice (POST /payments purpose "invoice", CSV) said so explicitly:
     # the caller applies money to open PPD invoices with purpose "apply" instead.
@@ -45,7 +50,12 @@ def invoice_payment(payment_id: int, *, as_of: datetime) -> Payment:
             livemode=payment.livemode,
             as_of=as_of,
             actor=payment.provider,
+            # Its receipt, if any, is reserved in the invoice's own transaction, so the global
+            # invoice and this CFDI can never both include the payment.
+            in_transaction=lambda _invoice: claim_for_nominative(payment, as_of=as_of),
         )
+    except ReceiptInGlobal as exc:
+        return _set_status(payment, Payment.AWAITING_FISCAL_DATA, exc.message, as_of=as_of)
     except InvoicingError as exc:
         return _set_status(
             payment, Payment.FAILED, f"No se pudo crear la factura: {exc.message}", as_of=as_of

@@ -226,7 +226,11 @@ def requeue_ready_refunds(*, as_of: datetime) -> int:
 
 def _credit_ready(refunds: QuerySet[Refund], *, as_of: datetime) -> int:
     ready = list(
-        refunds.filter(status=Refund.WAITING, payment__invoice__uuid__isnull=False)
+        refunds.filter(status=Refund.WAITING)
+        .filter(
+            Q(payment__invoice__uuid__isnull=False)
+            | Q(payment__receipt__status="in_global", payment__receipt__global_invoice__uuid__isnull=False)
+        )
         .select_related("connection", "payment")
         .order_by("pk")[:BATCH]
     )
