@@ -241,8 +241,8 @@ def _check_retenciones(concepto: Concepto, prefix: str, parties: Parties) -> Ite
                           "partes son 5.3333 %).")
         if is_generic_rfc(parties.receptor_rfc):
             yield Problem("retencion_receptor_generico", field,
-                          "El público en general y los residentes en el extranjero no retienen impuestos: "
-                          "quita la retención.")
+                          "El público en general y los residentes en el extranjero no retienen impuestos: una "
+                          "venta con retenciones se factura a nombre del cliente que retiene.")
             continue
         yield from _who_retains(tax, rate, field, emisor, receptor, parties)
 

@@ -16,7 +16,7 @@ from timbra.catalog.models import Product
 from timbra.customers.models import Customer
 from timbra.delivery.models import Delivery
 from timbra.domain import catalogs, rules, tax_presets, taxes
-from timbra.domain.draft import TaxRate
+from timbra.domain.draft import InvoiceDraft, TaxRate
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.drafts import draft_from_rows
 from timbra.invoicing.errors import InvoicingError, NotFound
@@ -26,6 +26,8 @@ from timbra.invoicing.models import Invoice, InvoiceDocument, InvoiceEvent, Invo
 from timbra.invoicing.refusal import refusal
 from timbra.invoicing.transitions import record
 from timbra.orgs.models import Org, Series
+
+MAX_DESCRIPCION = 1000  # cfdv40.xsd Concepto/@Descripcion
 
 
 def create_invoice(
@@ -110,16 +112,16 @@ def prepare_invoice(
         created_at=as_of,
         requested_fecha=fecha,
     )
-    _check_request(invoice, lines, fecha=fecha or as_of)
-    _set_totals(invoice, lines, as_of=fecha or as_of)
+    draft = draft_from_rows(invoice, lines, fecha=fecha or as_of)
+    _check_request(draft)
+    _set_totals(invoice, lines, draft)
     return invoice, lines
 
 
-def _check_request(invoice: Invoice, lines: list[InvoiceLine], *, fecha: datetime) -> None:
+def _check_request(draft: InvoiceDraft) -> None:
     """Refuse what the caller asked for when a PAC would reject it (issue 10: nothing the caller
     asked for is dropped or changed to make it fit). The customer's and the org's own data are
     checked when sealing: a problem there holds the invoice until corrected."""
-    draft = draft_from_rows(invoice, lines, fecha=fecha)
     problems = rules.check_request(draft, as_of=draft.fecha.date())
     if problems:
         raise refusal(problems)
@@ -240,7 +242,7 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int, deci
         clave_unidad=str(pick(line.clave_unidad, product.clave_unidad if product else None, "clave_unidad")),
         unidad=line.unidad if line.unidad is not None else (product.unidad if product else ""),
         no_identificacion=line.no_identificacion or (product.sku if product else ""),
-        descripcion=str(pick(line.descripcion, product.descripcion if product else None, "descripcion"))[:1000],
+        descripcion=_descripcion(pick(line.descripcion, product.descripcion if product else None, "descripcion"), index),
         cantidad=line.cantidad,
         valor_unitario=valor_unitario,
         descuento=line.descuento,
@@ -248,6 +250,15 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int, deci
         taxes=list(codes),
         tax_importes=tax_importes,
     )
+
+
+def _descripcion(value: object, index: int) -> str:
+    """Anexo 20 allows 1,000 characters; a longer text is refused, never cut behind the caller's back."""
+    text = str(value)
+    if len(text) > MAX_DESCRIPCION:
+        raise InvoicingError("texto_demasiado_largo", f"La descripción de la partida {index + 1} tiene {len(text)} "
+                             f"caracteres; el SAT admite hasta {MAX_DESCRIPCION}.", field=f"lines[{index}].descripcion")
+    return text
 
 
 def _from_gross(
@@ -273,10 +284,10 @@ def _from_gross(
     return gross.valor_unitario, [None if v is None else f"{v:f}" for v in importes]
 
 
-def _set_totals(invoice: Invoice, lines: list[InvoiceLine], *, as_of: datetime) -> None:
+def _set_totals(invoice: Invoice, lines: list[InvoiceLine], draft: InvoiceDraft) -> None:
     """Compute what the CFDI will state (domain.taxes mirrors the XML exactly)."""
     try:
-        totals = taxes.compute_totals(draft_from_rows(invoice, lines, fecha=as_of))
+        totals = taxes.compute_totals(draft)
     except taxes.TaxComputationError as exc:
         # The rules above catch every contradiction we know; this is the net under them.
         raise InvoicingError("importe_invalido", f"No se pueden calcular los importes: {exc}") from exc

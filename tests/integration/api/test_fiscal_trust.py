@@ -138,6 +138,8 @@ CATALOGUE: dict[str, Row] = {
     "control-character-in-unidad": Row({"lines": [line(unidad="Pza\u0007")]}, "refused", "texto_invalido",
                                        field="lines[0].unidad"),
     "pipe-in-descripcion": Row({"lines": [line(descripcion="Plan | Pro")]}, "refused", "texto_invalido"),
+    "descripcion-over-1000-characters": Row({"lines": [line(descripcion="x" * 1001)]}, "refused", "validation_error",
+                                            field="lines[0].descripcion"),
     "pipe-in-serie": Row({"serie": "A|B", "lines": [line()]}, "refused", "texto_invalido", field="serie"),
     "control-character-in-condiciones": Row({"condiciones_de_pago": "30 días\u0000", "lines": [line()]}, "refused",
                                             "texto_invalido"),

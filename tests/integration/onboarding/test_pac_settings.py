@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from tests.factories import NOW
+from tests.fakes import FakeFinkok, serve
 from tests.in_test_pac import GOOD, UNREACHABLE_URL
 from timbra.csd.vault import VaultError
 from timbra.invoicing import pacs
@@ -84,13 +85,19 @@ def test_probar_conexion_reports_rejected_credentials_and_unreachable_pac(org, f
     assert "otra-contraseña" not in caplog.text and "finkok-secreto" not in caplog.text
 
 
-def test_probar_conexion_with_a_pac_this_installation_lacks_says_so(org):
-    save(org)  # no adapter registered for "finkok" in this test
-
-    result = check_pac_connection(org, actor="ana", as_of=NOW)
-
-    assert (result.ok, result.code) == (False, "pac_unknown")
-    assert "no está disponible" in result.message
+def test_probar_conexion_talks_to_finkok_with_the_real_adapter(org, tmp_path):
+    # given the fake Finkok server (Finkok's SOAP wire protocol) with the org's account
+    with serve(FakeFinkok(tmp_path, username=GOOD["username"], password=GOOD["password"])) as finkok:
+        save(org, base_url=finkok.base_url)
+        # then the real adapter logs in
+        assert check_pac_connection(org, actor="ana", as_of=NOW).ok
+        # and a wrong password is Finkok's rejection, in Spanish
+        save(org, credentials={**GOOD, "password": "otra-clave"}, base_url=finkok.base_url)
+        wrong = check_pac_connection(org, actor="ana", as_of=NOW)
+        assert (wrong.ok, wrong.code) == (False, "pac_credentials_rejected") and "rechazó" in wrong.message
+    # and once the server is gone, it is unreachable
+    gone = check_pac_connection(org, actor="ana", as_of=NOW)
+    assert (gone.ok, gone.code) == (False, "pac_unreachable")
 
 
 def test_the_sandbox_answers_probar_conexion(org):

@@ -66,7 +66,8 @@ def build_request(
         LineInput(
             # Gateway text (a charge's description) may carry characters a CFDI cannot: the
             # description is ours to write, so they are cleaned, not refused (issue 10, defect 9).
-            descripcion=clean_text(render_description(decision.description_template, facts, fact_line(line))),
+            # A rendered template may also run past SAT's 1,000 characters: cut, since it is ours too.
+            descripcion=clean_text(render_description(decision.description_template, facts, fact_line(line)))[:1000],
             cantidad=Decimal(line["cantidad"]),
             # A per-unit gross; line_from_gross re-derives a ValorUnitario whose Total
             # is exactly what was paid (issue 10).
