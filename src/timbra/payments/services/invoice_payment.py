@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from timbra import jobs
 from timbra.domain.invoicing_rules import RuleOutcome
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.errors import InvoicingError
@@ -31,6 +32,9 @@ def invoice_payment(payment_id: int, *, as_of: datetime) -> Payment:
         return _set_status(payment, Payment.NOT_INVOICED, skip_reason(outcome), as_of=as_of)
     match = match_customer(payment, as_of=as_of)
     if match.customer is None:
+        # The chase loop (timbra.portal): the payer gets the portal link at once (one email per
+        # payment, an outbox row with a unique key), then the org's reminders.
+        jobs.enqueue_on_commit("portal.request_fiscal_data", payment_id=payment.pk)
         return _set_status(payment, Payment.AWAITING_FISCAL_DATA, match.reason, as_of=as_of)
     # Money reported as a sale to invoice (POST /payments purpose "invoice", CSV) said so explicitly:
     # the caller applies money to open PPD invoices with purpose "apply" instead.
