@@ -52,7 +52,7 @@ def too_many(request: HttpRequest, org: Org | None = None) -> HttpResponse:
                 org=org, status=429)
 
 
-def portal_view(limit: ratelimit.Limit) -> Callable[[Callable[Concatenate[HttpRequest, Subject, str, P],
+def portal_view(limit: str) -> Callable[[Callable[Concatenate[HttpRequest, Subject, str, P],
                                                               HttpResponse]], Callable[..., HttpResponse]]:
     """Resolve the token to its subject (or an error page), count the request, and call
     `view(request, subject, token, ...)` with dates in the org's time zone."""

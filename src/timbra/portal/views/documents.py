@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from timbra.invoicing.documents import ensure_pdf, render_documents, store_pdf
 from timbra.invoicing.models import Invoice, InvoiceDocument
-from timbra.portal import ratelimit, selectors
+from timbra.portal import selectors
 from timbra.portal.forms import ZipRangeForm
 from timbra.portal.links import Subject
 from timbra.portal.views.access import page, portal_view
@@ -41,7 +41,7 @@ def _invoice(subject: Subject, invoice_id: int) -> Invoice:
 
 
 @require_GET
-@portal_view(ratelimit.DOWNLOAD)
+@portal_view("download")
 def invoice_pdf(request: HttpRequest, subject: Subject, token: str, invoice_id: int) -> HttpResponse:
     invoice = _invoice(subject, invoice_id)
     try:
@@ -52,7 +52,7 @@ def invoice_pdf(request: HttpRequest, subject: Subject, token: str, invoice_id: 
 
 
 @require_GET
-@portal_view(ratelimit.DOWNLOAD)
+@portal_view("download")
 def invoice_xml(request: HttpRequest, subject: Subject, token: str, invoice_id: int) -> HttpResponse:
     invoice = _invoice(subject, invoice_id)
     document = InvoiceDocument.objects.filter(invoice=invoice).first()
@@ -62,7 +62,7 @@ def invoice_xml(request: HttpRequest, subject: Subject, token: str, invoice_id: 
 
 
 @require_GET
-@portal_view(ratelimit.DOWNLOAD)
+@portal_view("download")
 def invoices_zip(request: HttpRequest, subject: Subject, token: str) -> HttpResponse:
     """PDF and XML of every CFDI stamped in [desde, hasta] (the org's local days)."""
     form = ZipRangeForm(request.GET)

@@ -45,7 +45,7 @@ def _org(key: str) -> Org | None:
 @require_http_methods(["GET", "POST"])
 def entry(request: HttpRequest, key: str) -> HttpResponse:
     now = timezone.now()
-    if not ratelimit.allowed(request, ratelimit.VIEW, as_of=now):
+    if not ratelimit.allowed(request, "view", as_of=now):
         return too_many(request)
     org = _org(key)
     if org is None:
@@ -56,7 +56,7 @@ def entry(request: HttpRequest, key: str) -> HttpResponse:
     sent = ""
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        if not ratelimit.allowed(request, ratelimit.LOOKUP, as_of=now, extra=f"{org.pk}:{email}"):
+        if not ratelimit.allowed(request, "lookup", as_of=now, extra=f"{org.pk}:{email}"):
             return too_many(request, org)
         request_link(org, email, as_of=now)
         sent, form = SENT.format(org=org.nombre), LinkRequestForm()

@@ -58,12 +58,12 @@ def render_portal(request: HttpRequest, subject: Subject, token: str, *, form: F
 
 
 @require_http_methods(["GET", "POST"])
-@portal_view(ratelimit.VIEW)
+@portal_view("view")
 def fiscal_data(request: HttpRequest, subject: Subject, token: str) -> HttpResponse:
     """GET: the portal. POST: save the fiscal data (then the page polls what it released)."""
     if request.method == "GET":
         return render_portal(request, subject, token)
-    if not ratelimit.allowed(request, ratelimit.WRITE, as_of=timezone.now()):
+    if not ratelimit.allowed(request, "write", as_of=timezone.now()):
         return render_portal(request, subject, token, notice="Demasiados intentos; espera unos minutos.",
                              status=429)
     form = FiscalDataForm(request.POST)
@@ -80,7 +80,7 @@ def fiscal_data(request: HttpRequest, subject: Subject, token: str) -> HttpRespo
 
 
 @require_POST
-@portal_view(ratelimit.WRITE)
+@portal_view("write")
 def upload_csf(request: HttpRequest, subject: Subject, token: str) -> HttpResponse:
     """Read the CSF and pre-fill the form for confirmation (nothing is saved, the PDF is not kept)."""
     csf_form = CsfUploadForm(request.POST, request.FILES)
@@ -101,7 +101,7 @@ def upload_csf(request: HttpRequest, subject: Subject, token: str) -> HttpRespon
 
 
 @require_POST
-@portal_view(ratelimit.VIEW)
+@portal_view("view")
 def validate(request: HttpRequest, subject: Subject, token: str) -> JsonResponse:
     """Live feedback while typing: the same checks as saving, as {field: message}."""
     values = {k: str(request.POST.get(k, "")).strip() for k in FISCAL_FIELDS}
@@ -115,7 +115,7 @@ def validate(request: HttpRequest, subject: Subject, token: str) -> JsonResponse
 
 
 @require_GET
-@portal_view(ratelimit.VIEW)
+@portal_view("view")
 def status_fragment(request: HttpRequest, subject: Subject, token: str) -> HttpResponse:
     """What the page polls after a save: waiting payments, invoices on their way, the latest CFDIs."""
     return page(request, "portal/_status.html", {"token": token, "customer": subject.customer,
