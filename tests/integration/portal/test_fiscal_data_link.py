@@ -41,7 +41,7 @@ def test_the_preview_email_links_to_a_page_with_the_customers_current_fiscal_dat
                      'value="86991"', '<option value="G03" selected>G03 · Gastos en general',
                      "Escribe a ESCUELA KEMPER URGATE"]:
         assert expected in page, expected
-    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "no-referrer"
+    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_tampered_link_shows_a_clear_spanish_error(customer):

@@ -34,8 +34,10 @@ def invoice_payment(payment_id: int, *, as_of: datetime) -> Payment:
     if match.customer is None:
         # The chase loop (timbra.portal): the payer gets the portal link at once (one email per
         # payment, an outbox row with a unique key), then the org's reminders.
+        # Queued after the status is written: outside a transaction on_commit runs at once.
+        waiting = _set_status(payment, Payment.AWAITING_FISCAL_DATA, match.reason, as_of=as_of)
         jobs.enqueue_on_commit("portal.request_fiscal_data", payment_id=payment.pk)
-        return _set_status(payment, Payment.AWAITING_FISCAL_DATA, match.reason, as_of=as_of)
+        return waiting
     # Money reported as a sale to invoice (POST /payments purpose "invoice", CSV) said so explicitly:
     # the caller applies money to open PPD invoices with purpose "apply" instead.
     if payment.provider != "external" and (

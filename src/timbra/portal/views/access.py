@@ -1,7 +1,7 @@
 """Who a portal request is for: the link's subject, checked, rate-limited, in the org's time zone.
 
 Every portal response is kept out of caches, search engines and Referer headers (the token is in
-the URL). An org, customer or invoice comes only from the signed link, never from the request.
+the URL; same-origin Referer only). An org, customer or invoice comes only from the signed link, never from the request.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ TOO_MANY = ("Recibimos demasiadas solicitudes desde tu conexión. Espera unos mi
 
 def private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # no-referrer makes browsers send "Origin: null" on POST (CSRF)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
