@@ -136,3 +136,23 @@ def test_the_history_lists_every_cfdi_with_its_status_and_a_zip_of_a_date_range(
     empty = browser.get(f"{url}/facturas/zip", {"desde": (day - timedelta(days=9)).isoformat(),
                                                 "hasta": (day - timedelta(days=8)).isoformat()})
     assert zipfile.ZipFile(io.BytesIO(empty.content)).namelist() == ["LEEME.txt"]
+
+
+def test_every_invoice_email_carries_the_customers_portal_link(org, browser):
+    customer = make_customer(org)
+    mail.outbox.clear()
+    with browser.capture(execute=True):
+        invoice = make_invoice(org, customer)
+    (message,) = [m for m in mail.outbox if invoice.serie in m.subject]
+    (url,) = portal_links(message)
+    page = browser.get(path_of(url)).content.decode()
+    assert f"/facturas/{invoice.pk}/xml" in page
+
+
+def test_the_staff_customer_page_shows_the_portal_link(org, browser):
+    from tests.integration.dashboard.conftest import make_staff
+
+    customer = make_customer(org)
+    browser.client.force_login(make_staff(org))
+    page = browser.get(f"/clientes/{customer.pk}/").content.decode()
+    assert 'id="portal-url"' in page and "/portal/datos-fiscales/" in page

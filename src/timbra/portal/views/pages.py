@@ -33,14 +33,17 @@ def _initial(subject: Subject) -> dict[str, str]:
     return {"uso_cfdi": "G03", **{k: str(said[k]) for k in FISCAL_FIELDS if said.get(k)}}
 
 
-def status_context(subject: Subject) -> dict[str, Any]:
+def status_context(subject: Subject, *, saved: bool = False) -> dict[str, Any]:
+    """What waits, what is on its way, the latest CFDIs; `pending` keeps the page polling. Right
+    after a save, held invoices count as pending too: the release job may not have run yet."""
     customer = subject.customer
     waiting = list(selectors.waiting_payments(subject))
     held = list(selectors.held_invoices(customer)) if customer else []
     working = list(selectors.in_progress_invoices(customer)) if customer else []
     recent = list(selectors.invoices_of(customer)[:5]) if customer else []
-    return {"waiting": waiting, "held": held, "working": working, "recent": recent,
-            "pending": bool(working) or (bool(waiting) and customer is not None)}
+    pending = bool(working) or (customer is not None and (bool(waiting) or (saved and bool(held))))
+    return {"waiting": waiting, "held": held, "working": working, "recent": recent, "pending": pending,
+            "saved": saved}
 
 
 def render_portal(request: HttpRequest, subject: Subject, token: str, *, form: FiscalDataForm | None = None,
@@ -51,8 +54,8 @@ def render_portal(request: HttpRequest, subject: Subject, token: str, *, form: F
     context = {
         "subject": subject, "token": token, "customer": customer, "notice": notice, "csf_error": csf_error,
         "form": form or FiscalDataForm(initial=_initial(subject)), "csf_form": csf_form or CsfUploadForm(),
-        "zip_form": ZipRangeForm(), "history": history, **status_context(subject),
-        "saved": request.GET.get("guardado") == "1",
+        "zip_form": ZipRangeForm(), "history": history,
+        **status_context(subject, saved=request.GET.get("guardado") == "1"),
     }
     return page(request, "portal/portal.html", context, org=subject.org, status=status)
 
@@ -118,5 +121,6 @@ def validate(request: HttpRequest, subject: Subject, token: str) -> JsonResponse
 @portal_view("view")
 def status_fragment(request: HttpRequest, subject: Subject, token: str) -> HttpResponse:
     """What the page polls after a save: waiting payments, invoices on their way, the latest CFDIs."""
-    return page(request, "portal/_status.html", {"token": token, "customer": subject.customer,
-                                                 **status_context(subject)}, org=subject.org)
+    return page(request, "portal/_status.html", {
+        "token": token, "customer": subject.customer,
+        **status_context(subject, saved=request.GET.get("guardado") == "1")}, org=subject.org)
