@@ -38,9 +38,10 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module (module scope: the async-unsafe allowance below
+    ends with the module, not with the whole session)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -50,7 +51,7 @@ def chromium() -> Iterator[Any]:
         _missing("no chromium executable on PATH")
     # Playwright's sync API keeps an asyncio loop on this thread, which Django takes for an async
     # context; the test code (and the live server's own thread) stay synchronous, so allow it
-    # for the browser session only.
+    # for the browser tests only.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:

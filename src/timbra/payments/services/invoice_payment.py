@@ -1,7 +1,7 @@
 """Invoice a recorded payment: one Ingreso PUE whose business key is the gateway's money.
 
-Also the hook for what comes later: the portal (once a customer gives their fiscal data)
-and the factura global call `invoice_payment` again for payments in
+Also the hook for the portal (timbra.portal.services.release, once a customer gives their fiscal
+data) and the factura global, which call `invoice_payment` again for payments in
 "awaiting_fiscal_data"; it is idempotent, because `create_invoice` returns the existing
 invoice for (org, source, source_id) instead of a second one (reliability.md §1.2 (c)).
 """
