@@ -27,6 +27,9 @@ def assign_customer(payment: Payment, *, actor: str, as_of: datetime, customer: 
         locked = Payment.objects.select_for_update().select_related("org").get(pk=payment.pk)
         if locked.status not in (Payment.AWAITING_FISCAL_DATA, Payment.FAILED) or locked.invoice_id:
             raise InvoicingError("payment_not_waiting", NOT_WAITING)
+        if locked.status == Payment.AWAITING_FISCAL_DATA and locked.customer_id is not None:
+            # The payer just gave their data on the portal and the charge is being invoiced.
+            raise InvoicingError("payment_not_waiting", NOT_WAITING)
         if customer is None:
             email = str((locked.fiscal_data or {}).get("email", "")).strip()
             customer = create_customer(locked.org, {"emails": [email] if email else [], **(data or {})},
