@@ -22,17 +22,18 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser")
 
 
 def chromium_path() -> str | None:
-    explicit = os.environ.get("TIMBRA_CHROMIUM")
+    explicit = os.environ.get("TIMBRA_CHROMIUM")  # a chromium outside PATH ("none": pretend there is none)
     if explicit:
-        return explicit
+        return explicit if os.access(explicit, os.X_OK) else None
     return next((p for p in map(shutil.which, CHROMIUM_NAMES) if p), None)
 
 
 def _missing(what: str) -> None:
-    message = (f"!!! BROWSER TESTS SKIPPED: {what}. Install Debian's Chromium (apt-get install -y chromium; "
-               "`make test` does it as root) to run the portal's Playwright tests.")
+    message = (f"the portal's browser tests cannot run: {what}. Install Debian's Chromium (apt-get install -y "
+               "chromium; `make test` does it as root).")
     if os.environ.get("CI") == "true":
-        pytest.fail(message + " They are required under CI.")
+        pytest.fail(f"{message} They are required under CI.")
+    message = f"!!! BROWSER TESTS SKIPPED: {message}"
     warnings.warn(message, stacklevel=2)
     print("\n" + message)
     pytest.skip(message)
