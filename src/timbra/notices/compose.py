@@ -48,7 +48,7 @@ class Composed:
 def compose(row: NoticeLog, *, as_of: datetime) -> Composed:
     if row.kind == NoticeLog.DIGEST:
         return compose_digest(row, as_of=as_of)
-    if row.kind in (NoticeLog.FISCAL_DATA_REQUEST, NoticeLog.PORTAL_LINK):
+    if row.kind in (NoticeLog.FISCAL_DATA_REQUEST, NoticeLog.PORTAL_LINK, NoticeLog.HELD_FISCAL_DATA):
         from timbra.portal import emails  # the portal owns its emails; it imports this app's outbox
 
         return emails.compose(row, as_of=as_of)

@@ -1,5 +1,6 @@
 """The portal's emails (es-MX), composed for the notices outbox (timbra.notices): the request for
-fiscal data of the chase loop, and the link a person asked for on the business's public page."""
+fiscal data of the chase loop, the "correct your data" email of an invoice held for it, and the
+link a person asked for on the business's public page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from timbra.domain.status import InvoiceStatus
+from timbra.invoicing.models import Invoice
 from timbra.notices.compose import Composed
 from timbra.notices.models import NoticeLog
 from timbra.orgs.models import Org
@@ -21,7 +24,25 @@ from timbra.portal.services.chase import chase_deadline
 def compose(row: NoticeLog, *, as_of: datetime) -> Composed:
     if row.kind == NoticeLog.FISCAL_DATA_REQUEST:
         return compose_fiscal_data_request(row, as_of=as_of)
+    if row.kind == NoticeLog.HELD_FISCAL_DATA:
+        return compose_held_invoice(row, as_of=as_of)
     return compose_portal_link(row, as_of=as_of)
+
+
+def compose_held_invoice(row: NoticeLog, *, as_of: datetime) -> Composed:
+    """"Tu factura no se pudo timbrar: corrige tus datos fiscales aquí" (once per held invoice)."""
+    invoice = Invoice.objects.select_related("org", "customer").get(pk=row.invoice_id)
+    if invoice.status != InvoiceStatus.HELD:
+        return Composed(skip="La factura ya no está detenida.")
+    recipients = [email for email in invoice.customer.emails if email]
+    if not recipients:
+        return Composed(skip="El cliente no tiene correo registrado.")
+    org = invoice.org
+    context = {"invoice": invoice, "customer": invoice.customer, "reason": invoice.hold_message,
+               "url": fiscal_data_url(invoice.customer, as_of=as_of)}
+    message = _message(org, f"{org.nombre}: corrige tus datos fiscales para recibir tu factura", "held_invoice",
+                       context, recipients, f"{row.kind}:{invoice.pk}")
+    return Composed(message=message, recipients=recipients)
 
 
 def _message(org: Org, subject: str, template: str, context: dict[str, object], to: list[str],

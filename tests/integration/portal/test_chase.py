@@ -80,3 +80,29 @@ def test_the_reminder_days_are_checked(org):
     with pytest.raises(InvoicingError) as caught:
         set_chase_policy(org, enabled=True, reminder_days=[0, 90], as_of=org.created_at)
     assert caught.value.code == "reminder_days_invalid"
+
+
+def test_a_customer_whose_invoice_is_held_for_their_data_gets_the_link_once(org, browser, frozen):
+    from tests.factories import NOW, make_customer, make_invoice
+    from timbra.domain.status import InvoiceStatus
+    from timbra.invoicing.models import Invoice
+
+    # given an invoice the PAC refused for the customer's name (CFDI40145)
+    customer = make_customer(org, rfc="EWE1709045U0", nombre="EDGAR ERDMANN", regimen="601", cp="42501",
+                             emails=["edgar@example.com"])
+    with browser.capture(execute=True):
+        invoice = make_invoice(org, customer)
+    invoice.refresh_from_db()
+    assert invoice.status == InvoiceStatus.HELD and invoice.hold_code == "CFDI40145"
+    mail.outbox.clear()
+    # when the chase job runs twice
+    send_due_reminders(as_of=NOW)
+    send_due_reminders(as_of=NOW + timedelta(minutes=15))
+    # then the customer got one email with the reason and their link
+    (message,) = [m for m in mail.outbox if "corrige tus datos fiscales" in m.subject]
+    assert message.to == ["edgar@example.com"] and "CFDI40145" not in message.subject
+    assert invoice.hold_message in message.body
+    (url,) = portal_links(message)
+    # and correcting the data there stamps the invoice
+    browser.post(path_of(url), ANA)
+    assert Invoice.objects.get(pk=invoice.pk).status in (InvoiceStatus.STAMPED, InvoiceStatus.DELIVERED)

@@ -90,9 +90,13 @@ def reserve_due_reminders(*, as_of: datetime) -> int:
 
 
 def send_due_reminders(*, as_of: datetime) -> dict[str, int]:
-    """The periodic job's call: reserve due reminders, then send every pending portal email."""
-    report = {"reserved": reserve_due_reminders(as_of=as_of)}
-    pending = outbox.claimable(as_of).filter(kind__in=(NoticeLog.FISCAL_DATA_REQUEST, NoticeLog.PORTAL_LINK))
+    """The periodic job's call: reserve due reminders (and the emails about invoices held for the
+    customer's data, services/chase_held.py), then send every pending portal email."""
+    from timbra.portal.services.chase_held import reserve_held_invoice_requests
+
+    report = {"reserved": reserve_due_reminders(as_of=as_of) + reserve_held_invoice_requests(as_of=as_of)}
+    pending = outbox.claimable(as_of).filter(
+        kind__in=(NoticeLog.FISCAL_DATA_REQUEST, NoticeLog.PORTAL_LINK, NoticeLog.HELD_FISCAL_DATA))
     for row in pending.order_by("pk")[:500]:
         outcome = send_notice(row, as_of=as_of)
         report[outcome] = report.get(outcome, 0) + 1
