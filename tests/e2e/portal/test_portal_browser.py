@@ -5,6 +5,7 @@ CSF got wrong, saves, watches the waiting invoice get stamped, and downloads the
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 from datetime import timedelta
@@ -69,6 +70,8 @@ def test_the_payer_uploads_a_csf_corrects_it_and_gets_the_invoice_stamped(page, 
     page.get_by_role("button", name="Guardar mis datos").click()
     # then the page shows the invoice stamped within seconds, with its files
     page.wait_for_selector("#status-card .stamped-invoice:has-text('Timbrada')", timeout=20_000)
+    if shots := os.environ.get("TIMBRA_SCREENSHOTS"):  # for a person to look at the layout
+        page.screenshot(path=f"{shots}/portal-{page.viewport_name}.png", full_page=True)
     invoice = Invoice.objects.get()
     assert invoice.uuid and invoice.customer.rfc == "EWE1709045U0"
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
