@@ -18,6 +18,19 @@ except OSError:
 PY
 }
 
+# The portal's browser tests (tests/e2e/portal) drive Debian's Chromium through Playwright;
+# `playwright install` (a download of its own browser) is never used. As root, install the
+# Debian package when it is missing; otherwise those tests skip loudly (and fail under CI).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "==> installing Debian's chromium for the browser tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+      || echo "!!!!!! could not install chromium: the portal's browser tests will be skipped (fail under CI)"
+  else
+    echo "!!!!!! chromium is missing and this is not root: the portal's browser tests will be skipped"
+  fi
+fi
+
 status=0
 run() { echo "==> $*"; "$@"; rc=$?; if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=1; fi; }
 

@@ -25,6 +25,7 @@ from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.documents import render_documents, render_pdf_for, store_pdf
 from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import LostRace, event, move, record, record_events
+from timbra.portal.links import fiscal_data_url
 
 MAX_ATTEMPTS = 8
 
@@ -125,7 +126,7 @@ def _send_email(invoice: Invoice, delivery: Delivery, pdf: bytes, xml: bytes, *,
     ).update(attempts=F("attempts") + 1):
         return False
     try:
-        build_email(invoice, delivery.recipients, pdf, xml).send()
+        build_email(invoice, delivery.recipients, pdf, xml, as_of=as_of).send()
     except smtplib.SMTPResponseException as exc:
         _failed(invoice, delivery, f"{exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500, as_of=as_of)
         return False
@@ -174,10 +175,13 @@ EMAIL_KINDS = {
 }
 
 
-def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes) -> InvoiceEmail:
+def build_email(invoice: Invoice, recipients: list[str], pdf: bytes, xml: bytes, *,
+                as_of: datetime | None = None) -> InvoiceEmail:
     """The Spanish email with the PDF and XML attached (a REP gets its own wording: its CFDI
-    total is 0 XXX by definition, the amount that matters is the payment's)."""
-    context = {"invoice": invoice, "org": invoice.org, "customer": invoice.customer}
+    total is 0 XXX by definition, the amount that matters is the payment's). With `as_of`, it
+    also carries the customer's signed portal link (their data and every invoice, issue 12)."""
+    context = {"invoice": invoice, "org": invoice.org, "customer": invoice.customer,
+               "portal_url": fiscal_data_url(invoice.customer, as_of=as_of) if as_of is not None else ""}
     name = f"{invoice.org.rfc}_{invoice.serie}{invoice.folio}_{invoice.uuid}"
     kind, template = EMAIL_KINDS.get(invoice.tipo_de_comprobante, EMAIL_KINDS["I"])
     if invoice.tipo_de_comprobante == "P":

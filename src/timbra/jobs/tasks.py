@@ -129,6 +129,42 @@ def issue_due_global_invoices_job() -> None:
         log.info("global invoices issued: %s", issued)
 
 
+@db_task(retries=3, retry_delay=10, name="portal.release")
+def release_waiting_job(customer_id: int) -> None:
+    """Invoice what waited for a customer's fiscal data (saved on the portal or by staff)."""
+    from timbra.portal.services.release import release_waiting
+
+    release_waiting(customer_id, as_of=timezone.now())
+
+
+@db_task(retries=3, retry_delay=60, name="portal.request_fiscal_data")
+def request_fiscal_data_job(payment_id: int) -> None:
+    """Email the payer of a payment waiting for fiscal data their portal link (once)."""
+    from timbra.portal.services.chase import request_fiscal_data
+
+    request_fiscal_data(payment_id, as_of=timezone.now())
+
+
+@db_task(retries=3, retry_delay=60, name="portal.send_notice")
+def send_portal_notice_job(notice_id: int) -> None:
+    """Send one portal email of the outbox now (a link a person asked for)."""
+    from timbra.notices.models import NoticeLog
+    from timbra.notices.services import send_notice
+
+    row = NoticeLog.objects.filter(pk=notice_id).first()
+    if row is not None:
+        send_notice(row, as_of=timezone.now())
+
+
+@db_periodic_task(crontab(minute="*/15"), name="portal.chase")
+def chase_job() -> None:
+    """Every 15 minutes: reminders to customers whose payments still wait for fiscal data, on
+    each org's schedule, until the data arrives or the charge goes to the global invoice."""
+    from timbra.portal.services.chase import send_due_reminders
+
+    send_due_reminders(as_of=timezone.now())
+
+
 REGISTRY: dict[str, Any] = {
     "invoicing.process": process_invoice_job,
     "delivery.send": deliver_invoice_job,
@@ -142,4 +178,8 @@ REGISTRY: dict[str, Any] = {
     "notices.announce": announce_schedule_job,
     "notices.send_due": send_due_notices_job,
     "globalinvoice.issue_due": issue_due_global_invoices_job,
+    "portal.release": release_waiting_job,
+    "portal.request_fiscal_data": request_fiscal_data_job,
+    "portal.send_notice": send_portal_notice_job,
+    "portal.chase": chase_job,
 }

@@ -1,9 +1,10 @@
 """What each notice says and to whom (es-MX), or why it is not sent.
 
 Customer notices (preview, announcement) carry the coming invoice's amounts, its period and
-date, the PDF preview, and the fiscal data it will be stamped with. The customer portal comes
-in a later issue: until then the email links to Timbra's signed read-only fiscal data page
-(timbra.portal; or to `TIMBRA_PORTAL_URL` when configured) and says plainly how to correct it.
+date, the PDF preview, and the fiscal data it will be stamped with, with the customer's signed
+portal link (timbra.portal, where they correct it themselves; or `TIMBRA_PORTAL_URL` when
+configured). The portal's own emails (chase loop, requested links) are composed by
+timbra.portal.emails.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ class Composed:
 def compose(row: NoticeLog, *, as_of: datetime) -> Composed:
     if row.kind == NoticeLog.DIGEST:
         return compose_digest(row, as_of=as_of)
+    if row.kind in (NoticeLog.FISCAL_DATA_REQUEST, NoticeLog.PORTAL_LINK, NoticeLog.HELD_FISCAL_DATA):
+        from timbra.portal import emails  # the portal owns its emails; it imports this app's outbox
+
+        return emails.compose(row, as_of=as_of)
     return compose_customer_notice(row, as_of=as_of)
 
 
@@ -91,7 +96,7 @@ def _document(schedule: Schedule, occurrence: Occurrence, *, as_of: datetime) ->
 
 def portal_url(schedule: Schedule, *, as_of: datetime) -> str:
     """Where the customer checks its fiscal data: an external portal when TIMBRA_PORTAL_URL is
-    configured, else Timbra's own signed, expiring read-only page (timbra.portal)."""
+    configured, else Timbra's own signed, expiring customer portal (timbra.portal)."""
     pattern = str(getattr(settings, "TIMBRA_PORTAL_URL", "") or "")
     if pattern:
         return pattern.format(customer_id=schedule.customer_id, org_id=schedule.org_id)

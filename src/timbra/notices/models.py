@@ -20,7 +20,10 @@ class NoticeLog(models.Model):
     PREVIEW = "preview"  # the customer, N days before an invoice
     ANNOUNCEMENT = "announcement"  # the customer, the first invoice, at activation
     DIGEST = "digest"  # the business, what goes out in the next 7 days
-    KINDS = (PREVIEW, ANNOUNCEMENT, DIGEST)
+    FISCAL_DATA_REQUEST = "fiscal_data_request"  # the payer of a payment waiting for fiscal data (portal)
+    PORTAL_LINK = "portal_link"  # a person asked for their portal link on the business's public page
+    HELD_FISCAL_DATA = "held_fiscal_data"  # the customer of an invoice held for their fiscal data (portal)
+    KINDS = (PREVIEW, ANNOUNCEMENT, DIGEST, FISCAL_DATA_REQUEST, PORTAL_LINK, HELD_FISCAL_DATA)
 
     PENDING = "pending"
     SENT = "sent"
@@ -29,6 +32,12 @@ class NoticeLog(models.Model):
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="notices")
     schedule = models.ForeignKey(Schedule, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    # The chase loop (timbra.portal.services.chase): one row per payment and reminder number (`index`).
+    payment = models.ForeignKey("payments.Payment", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="notices")
+    # An invoice held because the customer's fiscal data is wrong: one email per invoice.
+    invoice = models.ForeignKey("invoicing.Invoice", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="notices")
     kind = models.CharField(max_length=20)
     period_key = models.CharField(max_length=20, blank=True, default="")
     index = models.PositiveIntegerField(null=True, blank=True)  # the schedule cycle
@@ -47,6 +56,10 @@ class NoticeLog(models.Model):
                                     name="one_notice_per_schedule_period_kind"),
             models.UniqueConstraint(fields=["org", "day", "kind"], condition=Q(day__isnull=False),
                                     name="one_notice_per_org_day_kind"),
+            models.UniqueConstraint(fields=["payment", "kind", "index"], condition=Q(payment__isnull=False),
+                                    name="one_notice_per_payment_kind_index"),
+            models.UniqueConstraint(fields=["invoice", "kind"], condition=Q(invoice__isnull=False),
+                                    name="one_notice_per_invoice_kind"),
         ]
         indexes = [models.Index(fields=["status", "claimed_at"])]
 

@@ -52,6 +52,12 @@ def get_refund(org: Org, payment_id: int, refund_id: int, *, livemode: bool) -> 
             .select_related("payment").first())
 
 
+def awaiting_fiscal_data(org: Org, *, livemode: bool) -> QuerySet[Payment]:
+    """Payments that wait for the customer's fiscal data (Requiere atención), oldest first."""
+    return (Payment.objects.filter(org=org, livemode=livemode, status=Payment.AWAITING_FISCAL_DATA)
+            .select_related("org", "customer").order_by("paid_at", "pk"))
+
+
 def held_refunds(org: Org, *, livemode: bool) -> QuerySet[Refund]:
     """Refunds that wait for a person (Requiere atención), newest first."""
     return (Refund.objects.filter(org=org, livemode=livemode, status=Refund.HELD)

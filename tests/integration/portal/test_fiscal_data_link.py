@@ -1,4 +1,4 @@
-"""The notice's "revisa tus datos fiscales" link: signed, expiring, read-only, one customer."""
+"""The notice's "revisa tus datos fiscales" link: signed, expiring, one customer's portal."""
 
 from __future__ import annotations
 
@@ -33,14 +33,15 @@ def test_the_preview_email_links_to_a_page_with_the_customers_current_fiscal_dat
     # when the customer opens it a few days later
     frozen.move_to(at(2027, 1, 9, 12))
     response = Client().get(path_of(url))
-    # then the page shows its fiscal data read-only and how to correct it
+    # then the portal shows its fiscal data in the form it can correct them with
     page = response.content.decode()
     assert response.status_code == 200
-    for expected in ["URE180429TM6", "UNIVERSIDAD ROBOTICA ESPAÑOLA", "601 - General de Ley Personas Morales",
-                     "86991", "G03 - Gastos en general", "comunícate con ESCUELA KEMPER URGATE"]:
+    for expected in ['value="URE180429TM6"', 'value="UNIVERSIDAD ROBOTICA ESPAÑOLA"',
+                     '<option value="601" selected>601 · General de Ley Personas Morales',
+                     'value="86991"', '<option value="G03" selected>G03 · Gastos en general',
+                     "Escribe a ESCUELA KEMPER URGATE"]:
         assert expected in page, expected
-    assert "<form" not in page
-    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "no-referrer"
+    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_tampered_link_shows_a_clear_spanish_error(customer):

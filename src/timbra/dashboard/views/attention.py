@@ -12,7 +12,8 @@ from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing import selectors
 from timbra.invoicing.models import Invoice
-from timbra.payments.selectors import held_refunds
+from timbra.payments.selectors import awaiting_fiscal_data, held_refunds
+from timbra.portal.services.chase import chase_deadline
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,15 @@ def _row(invoice: Invoice) -> AttentionRow:
 
 @org_view
 def attention_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    """Held invoices (with their hold reason), repeated stamping failures, undelivered emails."""
+    """Held invoices (with their hold reason), repeated stamping failures, undelivered emails,
+    held refunds, and charges waiting for the customer's fiscal data."""
     invoices = selectors.needs_attention(tenant.org, livemode=tenant.livemode).prefetch_related(
         Prefetch("deliveries", queryset=Delivery.objects.order_by("pk")))
     rows = [_row(invoice) for invoice in invoices]
     # Held refunds are their own kind of row: they link to their payment, where they are acted on.
     refunds = list(held_refunds(tenant.org, livemode=tenant.livemode))
+    # Charges whose customer has not given fiscal data yet (the portal chases them), with the
+    # moment they go to the factura global.
+    waiting = [(p, chase_deadline(p)) for p in awaiting_fiscal_data(tenant.org, livemode=tenant.livemode)[:200]]
     return render_page(request, tenant, "dashboard/attention.html",
-                       {"rows": rows, "refunds": refunds, "nav": "attention"})
+                       {"rows": rows, "refunds": refunds, "waiting": waiting, "nav": "attention"})

@@ -17,6 +17,7 @@ from timbra.dashboard.forms import CustomerForm, SearchForm, attach_error
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.models import Invoice
+from timbra.portal.links import fiscal_data_url
 
 PAGE_SIZE = 25
 
@@ -84,4 +85,4 @@ def customer_edit(request: HttpRequest, tenant: Tenant, customer_id: int) -> Htt
                                   status=InvoiceStatus.HELD).order_by("-created_at")
     return render_page(request, tenant, "dashboard/customers/form.html",
                        {"form": form, "customer": customer, "held": held, "next": next_url or "",
-                        "nav": "customers"})
+                        "nav": "customers", "portal_url": fiscal_data_url(customer, as_of=timezone.now())})

@@ -1,7 +1,7 @@
 """Invoice a recorded payment: one Ingreso PUE whose business key is the gateway's money.
 
-Also the hook for what comes later: the portal (once a customer gives their fiscal data)
-and the factura global call `invoice_payment` again for payments in
+Also the hook for the portal (timbra.portal.services.release, once a customer gives their fiscal
+data) and the factura global, which call `invoice_payment` again for payments in
 "awaiting_fiscal_data"; it is idempotent, because `create_invoice` returns the existing
 invoice for (org, source, source_id) instead of a second one (reliability.md §1.2 (c)).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from timbra import jobs
 from timbra.domain.invoicing_rules import RuleOutcome
 from timbra.globalinvoice.services.claims import ReceiptInGlobal, claim_for_nominative
 from timbra.globalinvoice.services.receipts import open_receipt
@@ -34,9 +35,14 @@ def invoice_payment(payment_id: int, *, as_of: datetime) -> Payment:
     match = match_customer(payment, as_of=as_of)
     if match.customer is None:
         # Not invoiced nominatively (yet): it gets a receipt code for autofactura, and the
-        # global invoice of its period takes it if nobody claims it (globalinvoice/).
+        # global invoice of its period takes it if nobody claims it (globalinvoice/). The chase
+        # loop (timbra.portal) emails the payer the portal link at once (one email per payment,
+        # an outbox row with a unique key), then the org's reminders. Queued after the status is
+        # written: outside a transaction on_commit runs at once.
         open_receipt(payment, as_of=as_of)
-        return _set_status(payment, Payment.AWAITING_FISCAL_DATA, match.reason, as_of=as_of)
+        waiting = _set_status(payment, Payment.AWAITING_FISCAL_DATA, match.reason, as_of=as_of)
+        jobs.enqueue_on_commit("portal.request_fiscal_data", payment_id=payment.pk)
+        return waiting
     # Money reported as a sale to invoice (POST /payments purpose "invoice", CSV) said so explicitly:
     # the caller applies money to open PPD invoices with purpose "apply" instead.
     if payment.provider != "external" and (

@@ -5,7 +5,8 @@ Matching order (issue 3): the gateway customer id kept on Customer.external_id
 the gateway says: it was validated (and maybe corrected by a person or the portal), and
 gateways carry no régimen or uso de CFDI. Otherwise a customer is created from the
 gateway's data plus the metadata keys the org configured; when that is not enough the
-payment waits for fiscal data (the portal and the factura global come later).
+payment waits for fiscal data: the portal's chase loop asks the payer for it (timbra.portal),
+and the factura global takes the charge if it never comes.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Portal use cases, one verb per module; the only writers of the portal's rows."""

@@ -1,0 +1,1 @@
+"""The portal's public views (no login: the signed link is the credential)."""
