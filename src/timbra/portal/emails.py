@@ -59,8 +59,10 @@ def _message(org: Org, subject: str, template: str, context: dict[str, object], 
 def compose_fiscal_data_request(row: NoticeLog, *, as_of: datetime) -> Composed:
     """"Tu pago de $X: danos tus datos fiscales para facturarlo" (first email or a reminder)."""
     payment = Payment.objects.select_related("org", "customer").get(pk=row.payment_id)
-    if payment.status != Payment.AWAITING_FISCAL_DATA:
-        # The data arrived, or the global invoice took the charge: the chase is over.
+    from timbra.portal.services.chase import still_chased
+
+    if not still_chased(payment):
+        # The data arrived, or the global invoice (or an autofactura) took the charge: the chase is over.
         return Composed(skip="El cobro ya no espera datos fiscales.")
     email = str((payment.fiscal_data or {}).get("email", "")).strip()
     recipients = [email] if email else list(payment.customer.emails if payment.customer else [])

@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 
 from tests.integration.portal.conftest import ANA, anonymous_charge, path_of, portal_links
+from timbra.globalinvoice.models import Receipt
 from timbra.invoicing.errors import InvoicingError
 from timbra.notices.models import NoticeLog
 from timbra.payments.models import Payment
@@ -51,11 +52,11 @@ def test_the_chase_stops_when_the_data_arrives(org, waiting_payment, browser):
 
 def test_a_charge_taken_by_the_global_invoice_is_no_longer_chased(org, waiting_payment):
     # given a reminder reserved but not sent yet, when the global invoice takes the charge
-    # (it moves the payment out of awaiting_fiscal_data: the hook of issue 12 §4)
+    # (its receipt moves to "in_global": globalinvoice.services.issue)
     set_chase_policy(org, enabled=True, reminder_days=[1], as_of=waiting_payment.paid_at)
     row = NoticeLog.objects.create(org=org, payment=waiting_payment, kind=NoticeLog.FISCAL_DATA_REQUEST, index=1,
                                    created_at=waiting_payment.paid_at)
-    Payment.objects.filter(pk=waiting_payment.pk).update(status="in_global_invoice")
+    assert Receipt.objects.filter(payment=waiting_payment, status=Receipt.OPEN).update(status=Receipt.IN_GLOBAL) == 1
     mail.outbox.clear()
     send_due_reminders(as_of=waiting_payment.paid_at + timedelta(days=2))
     row.refresh_from_db()
@@ -65,6 +66,8 @@ def test_a_charge_taken_by_the_global_invoice_is_no_longer_chased(org, waiting_p
 def test_no_reminder_after_the_deadline_of_the_global_invoice(org, waiting_payment):
     set_chase_policy(org, enabled=True, reminder_days=[1], as_of=waiting_payment.paid_at)
     deadline = chase_deadline(waiting_payment)
+    # the close of the receipt's global period (monthly by default): the 1st, midnight, org time
+    assert deadline == Receipt.objects.get(payment=waiting_payment).closes_at
     assert deadline.day == 1 and deadline > waiting_payment.paid_at
     assert send_due_reminders(as_of=deadline + timedelta(minutes=1))["reserved"] == 0
 

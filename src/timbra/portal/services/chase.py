@@ -2,11 +2,11 @@
 link at once, then reminders on the org's schedule (models.ChasePolicy), until the data arrives.
 
 Stopping needs no bookkeeping: every email is composed at send time and skipped once the
-payment is no longer "awaiting_fiscal_data". That is also the hook for the factura global
-(issue 12 §4): when the global invoice takes the charge it moves the payment out of that state
-(to its own, e.g. "in_global_invoice"), and the chase stops by itself. `chase_deadline` is the
-moment the charge goes to the global invoice; until the global invoice's own settings exist it
-is the end of the payment's month in the org's time zone (a monthly global).
+payment is no longer chased (`still_chased`): its data arrived ("awaiting_fiscal_data" is over),
+or its receipt left "open" because the factura global took it, a customer claimed it by
+autofactura, or it was held out of the global (issue 12 §4). `chase_deadline` is the moment the
+charge goes to the global invoice: its receipt's period close (globalinvoice), else the end of
+the payment's month in the org's time zone (a monthly global).
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q
 
+from timbra.globalinvoice.models import Receipt
 from timbra.notices import outbox
 from timbra.notices.models import NoticeLog
 from timbra.notices.services import send_notice
@@ -27,9 +29,20 @@ MAX_REMINDERS = 6
 MAX_REMINDER_DAY = 60
 
 
+def still_chased(payment: Payment) -> bool:
+    """Waiting for fiscal data, and its receipt (if any) still open to a claim."""
+    if payment.status != Payment.AWAITING_FISCAL_DATA:
+        return False
+    receipt = Receipt.objects.filter(payment_id=payment.pk).values_list("status", flat=True).first()
+    return receipt in (None, Receipt.OPEN)
+
+
 def chase_deadline(payment: Payment) -> datetime:
     """When the charge goes to the factura global if the customer gives no data (org time zone)."""
     tz = ZoneInfo(payment.org.timezone)
+    closes_at = Receipt.objects.filter(payment_id=payment.pk).values_list("closes_at", flat=True).first()
+    if closes_at is not None:
+        return closes_at.astimezone(tz)
     local = payment.paid_at.astimezone(tz)
     first_next = (local.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=0, second=0,
                                                                    microsecond=0)
@@ -59,7 +72,7 @@ def set_chase_policy(org: Org, *, enabled: bool, reminder_days: list[int], as_of
 def request_fiscal_data(payment_id: int, *, as_of: datetime) -> str:
     """Email the payer of a waiting payment the portal link, once (the outbox row is unique)."""
     payment = Payment.objects.select_related("org").filter(pk=payment_id).first()
-    if payment is None or payment.status != Payment.AWAITING_FISCAL_DATA or not policy_of(payment.org).enabled:
+    if payment is None or not still_chased(payment) or not policy_of(payment.org).enabled:
         return "nothing"
     row = outbox.reserve(org_id=payment.org_id, payment=payment, kind=NoticeLog.FISCAL_DATA_REQUEST, index=0,
                          created_at=as_of)
@@ -73,6 +86,7 @@ def reserve_due_reminders(*, as_of: datetime) -> int:
     policy gets one reminder, not all the missed ones), before its deadline."""
     reserved = 0
     waiting = (Payment.objects.filter(status=Payment.AWAITING_FISCAL_DATA, paid_at__lte=as_of)
+               .filter(Q(receipt__isnull=True) | Q(receipt__status=Receipt.OPEN))
                .select_related("org").order_by("pk"))
     policies: dict[int, ChasePolicy] = {}
     for payment in waiting.iterator(chunk_size=500):
