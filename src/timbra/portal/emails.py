@@ -75,10 +75,23 @@ def compose_fiscal_data_request(row: NoticeLog, *, as_of: datetime) -> Composed:
     subject = (f"Recordatorio: tus datos fiscales para facturar tu pago a {org.nombre}" if reminder
                else f"{org.nombre}: ¿necesitas factura de tu pago? Danos tus datos fiscales")
     context = {"payment": payment, "url": url, "reminder": reminder,
-               "deadline": chase_deadline(payment), "nombre": (payment.fiscal_data or {}).get("nombre", "")}
+               "deadline": chase_deadline(payment), "nombre": (payment.fiscal_data or {}).get("nombre", ""),
+               **_receipt_context(payment)}
     message = _message(org, subject, "fiscal_data_request", context, recipients,
                        f"{row.kind}:{payment.pk}:{row.index or 0}")
     return Composed(message=message, recipients=recipients)
+
+
+def _receipt_context(payment: Payment) -> dict[str, str]:
+    """The payment's receipt code (issue 12 §3: it goes in the payment email), to self-invoice it
+    on the autofactura page; nothing when the payment has no receipt."""
+    from timbra.globalinvoice.models import Receipt
+    from timbra.globalinvoice.selectors import autofactura_url, display_code
+
+    receipt = Receipt.objects.filter(payment_id=payment.pk).first()
+    if receipt is None:
+        return {}
+    return {"receipt_code": display_code(receipt.code), "autofactura_url": autofactura_url(receipt)}
 
 
 def compose_portal_link(row: NoticeLog, *, as_of: datetime) -> Composed:

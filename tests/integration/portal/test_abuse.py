@@ -118,3 +118,13 @@ def test_nothing_from_another_org_is_reachable(org, browser, waiting_payment):
                                 "codigo_postal": "86991"})
     waiting_payment.refresh_from_db()
     assert waiting_payment.customer.org_id == org.pk and waiting_payment.customer.emails == ["ana@example.com"]
+
+
+def test_the_public_page_points_a_customer_with_a_receipt_code_to_autofactura(org, browser, frozen):
+    # given the org's factura global settings (they hold the autofactura page's slug)
+    from timbra.globalinvoice.services.configure import ensure_settings
+
+    config = ensure_settings(org, as_of=org.created_at)
+    page = browser.get(path_of(public_url(org))).content.decode()
+    assert f'href="/portal/autofactura/{config.portal_slug}/"' in page
+    assert browser.get(f"/portal/autofactura/{config.portal_slug}/").status_code == 200

@@ -14,6 +14,8 @@ from tests.factories import NOW, make_customer, make_invoice
 from tests.integration.portal.conftest import ANA, path_of, portal_links
 from timbra.customers.models import Customer
 from timbra.domain.status import InvoiceStatus
+from timbra.globalinvoice.models import Receipt
+from timbra.globalinvoice.selectors import autofactura_url, display_code
 from timbra.invoicing.models import Invoice
 from timbra.payments.models import Payment
 from timbra.portal.links import fiscal_data_url
@@ -28,6 +30,9 @@ def test_the_payer_of_a_waiting_payment_gets_the_portal_link_by_email_at_once(wa
     assert "$580.00 MXN" in message.body and "factura global" in message.body
     (url,) = portal_links(message)
     assert url in message.alternatives[0][0]
+    # and the receipt code to self-invoice it on the autofactura page (issue 12 §3)
+    receipt = Receipt.objects.get(payment=waiting_payment)
+    assert display_code(receipt.code) in message.body and autofactura_url(receipt) in message.body
 
 
 def test_saving_valid_data_on_the_payment_link_invoices_the_waiting_payment_and_shows_it_stamped(

@@ -60,5 +60,13 @@ def entry(request: HttpRequest, key: str) -> HttpResponse:
             return too_many(request, org)
         request_link(org, email, as_of=now)
         sent, form = SENT.format(org=org.nombre), LinkRequestForm()
-    return page(request, "portal/entry.html", {"form": form, "sent": sent}, org=org,
-                status=400 if request.method == "POST" and not sent else 200)
+    return page(request, "portal/entry.html", {"form": form, "sent": sent, "autofactura": _autofactura_path(org)},
+                org=org, status=400 if request.method == "POST" and not sent else 200)
+
+
+def _autofactura_path(org: Org) -> str:
+    """The org's autofactura page (globalinvoice), for a customer who has a receipt code instead."""
+    from timbra.globalinvoice.models import GlobalInvoiceSettings
+
+    slug = GlobalInvoiceSettings.objects.filter(org=org).values_list("portal_slug", flat=True).first()
+    return f"/portal/autofactura/{slug}/" if slug else ""
