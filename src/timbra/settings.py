@@ -156,6 +156,13 @@ TIMBRA_FILES_DIR = TIMBRA_HOME / "files"
 TIMBRA_SAT_DIR = Path(os.environ.get("TIMBRA_SAT_DIR", BASE_DIR.parents[2] / "shared" / "sat"))
 # Which PAC stamps: "sandbox" (built in, not fiscally valid) until real credentials exist.
 TIMBRA_PAC = os.environ.get("TIMBRA_PAC", "sandbox")
+# Cancellation (issue 11). The SAT status service that says whether a live CFDI is cancelled.
+TIMBRA_SAT_STATUS_URL = os.environ.get(
+    "TIMBRA_SAT_STATUS_URL", "https://consultaqr.facturaelectronica.sat.gob.mx/ConsultaCFDIService.svc"
+)
+# How the sandbox's simulated receptor answers a cancellation that needs its acceptance:
+# "acepta", "rechaza" or "silencio" (the SAT then cancels by «plazo vencido» after 3 business days).
+TIMBRA_SANDBOX_RECEPTOR = os.environ.get("TIMBRA_SANDBOX_RECEPTOR", "acepta")
 
 # --- i18n ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "es-mx"

@@ -11,12 +11,18 @@ import contextlib
 import os
 from collections.abc import Iterator
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from timbra.cfdi.pac import Pac
+from timbra.cfdi.pac import Pac, PacCancellation
+from timbra.cfdi.sat_status import SatStatusService
+
+if TYPE_CHECKING:
+    from timbra.sandbox.cancellations import SandboxCancellations as SandboxCancellationsType
 
 _override: Pac | None = None
+_sat_override: SatStatusService | None = None
 
 
 class NoLivePac(Exception):
@@ -60,3 +66,48 @@ def override(pac: Pac) -> Iterator[Pac]:
         yield pac
     finally:
         _override = previous
+
+
+# --- cancellation (issue 11) ---------------------------------------------------------------------
+
+
+@cache
+def sandbox_cancellations() -> SandboxCancellationsType:
+    from django.utils import timezone
+
+    from timbra.sandbox.cancellations import SandboxCancellations
+
+    return SandboxCancellations(timezone.now)
+
+
+def canceller_for(livemode: bool) -> PacCancellation:
+    """Who files a cancellation: the invoice's PAC when it can cancel; in test mode the sandbox."""
+    pac = pac_for(livemode)
+    if isinstance(pac, PacCancellation):
+        return pac
+    if not livemode:
+        return sandbox_cancellations()
+    raise NoLivePac()
+
+
+def sat_status_for(livemode: bool) -> SatStatusService:
+    """The SAT status service: the real ConsultaCFDIService for live CFDIs, the sandbox's for test ones
+    (the SAT does not know sandbox stamps)."""
+    if _sat_override is not None:
+        return _sat_override
+    if not livemode:
+        return sandbox_cancellations()
+    from timbra.cfdi.sat_status import SatConsulta
+
+    return SatConsulta(settings.TIMBRA_SAT_STATUS_URL)
+
+
+@contextlib.contextmanager
+def override_sat(service: SatStatusService) -> Iterator[SatStatusService]:
+    """Use `service` as the SAT status service inside the block (tests: a fake SAT)."""
+    global _sat_override
+    previous, _sat_override = _sat_override, service
+    try:
+        yield service
+    finally:
+        _sat_override = previous

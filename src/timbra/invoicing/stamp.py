@@ -27,6 +27,7 @@ from timbra.invoicing.transitions import LostRace, move, record
 # PAC code for "Fecha fuera de rango" (older than 72 h or in the future).
 FECHA_OUT_OF_RANGE = "401"
 MAX_BACKOFF = timedelta(minutes=30)
+SUBSTITUTION = "substitution"  # invoicing.substitute.SOURCE (that module imports this one)
 
 
 def stamp_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
@@ -103,6 +104,10 @@ def record_stamp(invoice: Invoice, result: StampResult, *, pac_name: str, as_of:
             )
             InvoiceDocument.objects.filter(invoice=invoice).update(stamped_xml=result.stamped_xml)
             deliveries = plan_deliveries(invoice, as_of=as_of, claimed=True)
+            if invoice.source == SUBSTITUTION:
+                # «Corregir y sustituir» (issue 11): the original is cancelled with motive 01 now
+                # that its substitute has a UUID (the sweeper resumes it if this job is lost).
+                jobs.enqueue_on_commit("invoicing.cancel", invoice_id=int(invoice.source_id))
     except LostRace:
         invoice.refresh_from_db()
         return StampOutcome(invoice)
