@@ -48,3 +48,12 @@ def initial_from(invoice: Invoice) -> tuple[dict[str, Any], list[dict[str, Any]]
 
 def as_lines(lines: list[LineInput | None]) -> list[LineInput]:
     return [line for line in lines if line is not None]
+
+
+class CancellationSettingsForm(forms.Form):
+    cancel_on_gateway_void = forms.BooleanField(
+        required=False, label="Cancelar el CFDI cuando la pasarela anula la factura (motivo 02)",
+        help_text="Sin marcar, la factura queda señalada para que alguien la cancele.")
+    cancel_on_full_refund = forms.BooleanField(
+        required=False, label="Cancelar el CFDI cuando se reembolsa todo el cobro (motivo 03)",
+        help_text="Sin marcar, se emite una nota de crédito por el total.")

@@ -172,6 +172,17 @@ class InvoiceEvent(models.Model):
         ordering = ["at", "id"]
 
 
+class CancellationSettings(models.Model):
+    """Per-org choices of issue 11: whether a gateway's void or full refund cancels the CFDI at the SAT
+    (instead of only flagging it, or issuing a nota de crédito). Orgs without a row use the defaults:
+    off (invoicing.cancel_settings.settings_for)."""
+
+    org = models.OneToOneField(Org, on_delete=models.CASCADE, related_name="cancellation_settings")
+    cancel_on_gateway_void = models.BooleanField(default=False)  # Stripe invoice.voided → motive 02
+    cancel_on_full_refund = models.BooleanField(default=False)  # refund of the whole charge → motive 03
+    updated_at = models.DateTimeField()
+
+
 class IdempotencyRecord(models.Model):
     """API `Idempotency-Key`: same key and same request → the same stored response."""
 

@@ -102,3 +102,13 @@ def test_asking_the_sat_shows_its_answer(client_in, issued, django_capture_on_co
                  reverse("dashboard:invoice_sat_status", args=[issued.pk]), {}).content.decode()
     assert "El SAT dice: Vigente, Cancelable sin aceptación." in page
     assert "Estado en el SAT" in page
+
+
+def test_the_org_chooses_whether_gateways_cancel_by_themselves(client_in, org):
+    from timbra.invoicing.cancel_settings import settings_for
+
+    url = reverse("dashboard:cancellation_settings")
+    assert "Cancelar el CFDI cuando la pasarela anula la factura" in client_in.get(url).content.decode()
+    client_in.post(url, {"cancel_on_full_refund": "on"})
+    chosen = settings_for(org)
+    assert (chosen.cancel_on_gateway_void, chosen.cancel_on_full_refund) == (False, True)

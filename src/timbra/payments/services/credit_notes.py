@@ -19,6 +19,8 @@ from django.db.models import F, Value
 
 from timbra.domain.money import to_minor
 from timbra.domain.status import InvoiceStatus
+from timbra.invoicing.cancel import request_cancellation
+from timbra.invoicing.cancel_settings import settings_for
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.egreso import egreso_request, reserve_credit
 from timbra.invoicing.errors import InvoicingError
@@ -28,6 +30,7 @@ from timbra.invoicing.transitions import record
 from timbra.payments.models import Payment, Refund
 
 _CREDITABLE = (Refund.PENDING, Refund.WAITING)
+MOTIVE_OPERATION_UNDONE = "03"  # c_Motivo «No se llevó a cabo la operación»
 # Payments that will never have an Ingreso of their own: no nota de crédito to issue.
 _NO_INGRESO = {
     Payment.NOT_INVOICED: (Refund.VOID, "El pago no se facturó: su reembolso no lleva nota de crédito."),
@@ -57,6 +60,8 @@ def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
         return _set(refund, Refund.WAITING, _waiting_reason(refund.payment, original), as_of=as_of)
     if problem := _unfit(refund, original):
         return _set(refund, Refund.HELD, problem, as_of=as_of)
+    if _cancels_instead(refund, original, as_of=as_of):
+        return _reload(refund)
     try:
         request = credit_note_request(refund, original, as_of=as_of)
         with transaction.atomic():
@@ -87,6 +92,26 @@ def credit_note_request(refund: Refund, original: Invoice, *, as_of: datetime) -
     """The Egreso for `refund` against the stamped `original`, whose Total is the refund."""
     return egreso_request(original, refund.amount, label=_label(refund), source=refund.provider,
                           source_id=f"refund:{refund.refund_id}", as_of=as_of)
+
+
+def _cancels_instead(refund: Refund, original: Invoice, *, as_of: datetime) -> bool:
+    """Issue 11: a refund of the whole charge cancels the Ingreso at the SAT (motive 03, the operation
+    did not happen) instead of crediting it, when the org chose so. False (credit as usual) when it
+    is not the whole invoice, something was credited already, or the SAT would refuse the cancellation."""
+    if refund.amount != original.total or original.credited or not settings_for(refund.org).cancel_on_full_refund:
+        return False
+    reason = (f"Se reembolsó todo el cobro ({_what(refund)} {refund.refund_id}): se pidió al SAT cancelar la factura "
+              f"{original.serie_folio} (motivo 03) en lugar de emitir nota de crédito.")
+    try:
+        with transaction.atomic():
+            if Refund.objects.filter(pk=refund.pk, status__in=_CREDITABLE, credit_note__isnull=True).update(
+                status=Refund.VOID, status_reason=reason, updated_at=as_of
+            ):
+                request_cancellation(original, motivo=MOTIVE_OPERATION_UNDONE, actor=refund.provider, as_of=as_of,
+                                     reason=reason)
+    except InvoicingError:
+        return False
+    return True
 
 
 def _claim(refund: Refund, *, as_of: datetime) -> bool:
