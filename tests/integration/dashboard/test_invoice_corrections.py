@@ -112,3 +112,17 @@ def test_the_org_chooses_whether_gateways_cancel_by_themselves(client_in, org):
     client_in.post(url, {"cancel_on_full_refund": "on"})
     chosen = settings_for(org)
     assert (chosen.cancel_on_gateway_void, chosen.cancel_on_full_refund) == (False, True)
+
+
+def test_a_rejected_cancellation_needs_attention(client_in, issued, django_capture_on_commit_callbacks, frozen,
+                                                 settings):
+    from datetime import datetime
+
+    from tests.factories import MX
+
+    settings.TIMBRA_SANDBOX_RECEPTOR = "rechaza"
+    frozen.move_to(datetime(2026, 11, 24, 10, 0, tzinfo=MX))
+    _post(client_in, django_capture_on_commit_callbacks, reverse("dashboard:invoice_cancel", args=[issued.pk]),
+          {"motivo": "03"})
+    page = client_in.get(reverse("dashboard:attention")).content.decode()
+    assert "Cancelación rechazada por el receptor (motivo 03): el CFDI sigue vigente" in page
