@@ -1,14 +1,14 @@
 """notify_cancellation: email the customer that the SAT cancelled a CFDI they received (issue 11).
 
 Exactly once: the outbox row (invoice, "cancellation_email") is unique, and only the worker that
-moves it from pending to sent (compare-and-swap on its attempts) sends. The SAT's acknowledgement
+claims it (a compare-and-swap that leases it for two minutes) sends. The SAT's acknowledgement
 the PAC relayed (acuse) is attached when there is one.
 """
 
 from __future__ import annotations
 
 import smtplib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -23,6 +23,7 @@ from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.transitions import record
 
 CHANNEL = "cancellation_email"
+CLAIM_LEASE = timedelta(minutes=2)
 
 
 def notify_cancellation(invoice_id: int, *, as_of: datetime) -> Delivery | None:
@@ -33,15 +34,17 @@ def notify_cancellation(invoice_id: int, *, as_of: datetime) -> Delivery | None:
     delivery = _outbox_row(invoice, as_of=as_of)
     if delivery.status != Delivery.PENDING:
         return delivery
-    if not Delivery.objects.filter(pk=delivery.pk, status=Delivery.PENDING, attempts=delivery.attempts).update(
-        attempts=F("attempts") + 1
+    # Claim it with a lease: only one worker finds it due and pushes its next attempt past the send.
+    if not Delivery.objects.filter(pk=delivery.pk, status=Delivery.PENDING, next_attempt_at__lte=as_of).update(
+        attempts=F("attempts") + 1, next_attempt_at=as_of + CLAIM_LEASE
     ):
         return delivery  # another worker is sending it
     try:
         _message(invoice, delivery.recipients).send()
     except (OSError, smtplib.SMTPException) as exc:
-        Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:2000])
-        raise  # the job retries (its attempts moved on, so the claim above passes again)
+        # Give the lease back so the job's retry may claim it again.
+        Delivery.objects.filter(pk=delivery.pk).update(last_error=str(exc)[:2000], next_attempt_at=as_of)
+        raise
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.SENT, sent_at=as_of, last_error="")
         record(invoice, "cancellation_email_sent", as_of=as_of,
