@@ -10,7 +10,7 @@ with the request recorded, and a job files it with the PAC and follows the SAT s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import LostRace, move
 
 ISSUED = (InvoiceStatus.STAMPED, InvoiceStatus.DELIVERED)
+SWEEP_AFTER = timedelta(minutes=2)
 KINDS = {"I": "factura", "E": "nota de crédito", "P": "complemento de pago", "T": "traslado"}
 
 
@@ -66,8 +67,12 @@ def request_cancellation(
                  data={"motivo": motivo, "folio_sustitucion": folio or "", "needs_acceptance": needs},
                  cancellation_status=Step.REQUESTING, cancellation_motive=motivo,
                  cancellation_folio_sustitucion=folio or "", cancellation_previous_status=invoice.status,
-                 cancellation_requested_at=as_of, cancellation_reason=reason or invoice.cancellation_reason,
-                 cancellation_needs_acceptance=needs, cancellation_attempts=0, cancellation_next_check_at=as_of)
+                 cancellation_requested_at=as_of,
+                 # a gateway's flag explains why; a rejected earlier request's reason does not carry over
+                 cancellation_reason=reason or ("" if invoice.cancellation_status else invoice.cancellation_reason),
+                 cancellation_needs_acceptance=needs, cancellation_attempts=0,
+                 # the job queued on commit files it now; the sweeper only if that job is lost
+                 cancellation_next_check_at=as_of + SWEEP_AFTER)
             jobs.enqueue_on_commit("invoicing.cancel", invoice_id=invoice.pk)
     except LostRace as exc:
         invoice.refresh_from_db()

@@ -34,7 +34,7 @@ def check_sat_status(invoice: Invoice, *, as_of: datetime, actor: str = "sistema
         raise InvoicingError("sat_unavailable", "El servicio de consulta del SAT no respondió; intenta más tarde.") \
             from exc
     if invoice.status == InvoiceStatus.CANCELLATION_PENDING:
-        check_cancellation(invoice, as_of=as_of)  # the same answer moves a pending cancellation on
+        check_cancellation(invoice, as_of=as_of, status=status)  # the same answer moves it on
         return status
     fields = sat_fields(status, as_of)
     Invoice.objects.filter(pk=invoice.pk).update(**fields)

@@ -69,6 +69,7 @@ def substitute(request: HttpRequest, invoice_id: int, payload: InvoiceIn) -> tup
 
 @router.post("/invoices/{invoice_id}/sat-status", response={200: SatStatusOut, **WRITE_ERRORS},
              summary="Consultar el estado en el SAT")
+@idempotent()
 def sat_status(request: HttpRequest, invoice_id: int) -> SatStatusOut:
     """Pregunta al servicio de consulta del SAT si el CFDI está vigente o cancelado y si es cancelable
     (con o sin aceptación); guarda la respuesta en la factura."""

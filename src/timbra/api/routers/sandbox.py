@@ -11,6 +11,7 @@ from pydantic import Field
 
 from timbra.api.auth import api_key, caller
 from timbra.api.errors import ApiError
+from timbra.api.idempotency import idempotent
 from timbra.api.routers import WRITE_ERRORS
 
 router = Router(tags=["PAC de pruebas"])
@@ -37,6 +38,7 @@ class ReceptorAnswerIn(Schema):
 
 @router.post("/sandbox-pac/cancellations/{uuid}/answer", auth=api_key, response={204: None, **WRITE_ERRORS},
              summary="Responder como receptor (modo de prueba)")
+@idempotent()
 def answer(request: HttpRequest, uuid: str, payload: ReceptorAnswerIn) -> tuple[int, None]:
     """Simula la respuesta del receptor a una cancelación que requiere su aceptación (su buzón tributario).
     Solo en modo de prueba y para CFDI de tu organización; el estado se ve en la siguiente consulta al SAT."""
