@@ -62,17 +62,20 @@ def test_the_receptor_of_the_sandbox_can_reject_a_cancellation(
     body = _post(api, django_capture_on_commit_callbacks, f"/invoices/{issued.pk}/cancel", {"motivo": "03"}).json()
     assert body["status"] == "cancellation_pending"
     assert body["cancellation"]["acceptance_deadline"] == "2026-11-27"
-    assert api.post(f"/sandbox-pac/cancellations/{issued.uuid}/answer", {"acepta": False}).status_code == 204
+    assert api.post(f"/invoices/{issued.pk}/sandbox-receptor-answer", {"acepta": False}).status_code == 204
     status = _post(api, django_capture_on_commit_callbacks, f"/invoices/{issued.pk}/sat-status", {}).json()
     assert status["estatus_cancelacion"] == "Solicitud rechazada"
     body = api.get(f"/invoices/{issued.pk}").json()
     assert body["status"] == "delivered" and body["cancellation"]["status"] == "rejected"
 
 
-def test_the_sandbox_receptor_is_not_available_in_live_mode(org, issued):
+def test_the_sandbox_receptor_answers_only_a_pending_request_and_only_in_test_mode(api, org, issued):
+    response = api.post(f"/invoices/{issued.pk}/sandbox-receptor-answer", {"acepta": True})
+    assert response.status_code == 409 and error_of(response)["code"] == "no_pending_request"
+    Invoice.objects.filter(pk=issued.pk).update(livemode=True)
     live = ApiClient(make_token(org, livemode=True))
-    response = live.post(f"/sandbox-pac/cancellations/{issued.uuid}/answer", {"acepta": True})
-    assert response.status_code == 409
+    response = live.post(f"/invoices/{issued.pk}/sandbox-receptor-answer", {"acepta": True})
+    assert response.status_code == 409 and error_of(response)["code"] == "live_mode"
 
 
 def test_a_credit_note_by_hand_is_created_once_per_key(api, issued, django_capture_on_commit_callbacks):

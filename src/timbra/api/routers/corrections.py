@@ -1,4 +1,5 @@
-"""/invoices/{id}/cancel, /credit-notes, /substitute and /sat-status (issue 11; PUT /invoices/{id}, the
+"""/invoices/{id}/cancel, /credit-notes, /substitute, /sat-status and, in test mode, the sandbox receptor's
+/sandbox-receptor-answer (issue 11; PUT /invoices/{id}, the
 edit of a held invoice, lives with /invoices: ninja resolves one path in one router).
 
 Cancel a stamped CFDI at the SAT with a motive, issue a credit note by hand, correct and substitute,
@@ -14,15 +15,17 @@ from django.utils import timezone
 from ninja import Router
 
 from timbra.api.auth import api_key, caller
+from timbra.api.errors import ApiError
 from timbra.api.idempotency import HEADER, idempotent
 from timbra.api.routers import WRITE_ERRORS
 from timbra.api.routers.invoices import detail, get_invoice
-from timbra.api.schemas.corrections import CancelIn, CreditNoteIn, SatStatusOut
+from timbra.api.schemas.corrections import CancelIn, CreditNoteIn, ReceptorAnswerIn, SatStatusOut
 from timbra.api.schemas.invoices import InvoiceIn, InvoiceOut
 from timbra.invoicing.cancel import request_cancellation
 from timbra.invoicing.credit_note import issue_credit_note
 from timbra.invoicing.sat_check import check_sat_status
 from timbra.invoicing.substitute import substitute_invoice
+from timbra.sandbox.cancellations import answer_as_receptor
 
 router = Router(tags=["Cancelar y corregir"], auth=api_key)
 
@@ -78,3 +81,19 @@ def sat_status(request: HttpRequest, invoice_id: int) -> SatStatusOut:
     return SatStatusOut(codigo_estatus=status.codigo_estatus, estado=status.estado,
                         es_cancelable=status.es_cancelable, estatus_cancelacion=status.estatus_cancelacion,
                         validacion_efos=status.validacion_efos)
+
+
+@router.post("/invoices/{invoice_id}/sandbox-receptor-answer", response={204: None, **WRITE_ERRORS},
+             summary="Responder como receptor (modo de prueba)")
+@idempotent()
+def sandbox_receptor_answer(request: HttpRequest, invoice_id: int, payload: ReceptorAnswerIn) -> tuple[int, None]:
+    """Simula la respuesta del receptor (su buzón tributario) a una cancelación de esta factura que requiere
+    su aceptación. Solo en modo de prueba; el estado cambia en la siguiente consulta al SAT."""
+    who = caller(request)
+    invoice = get_invoice(who, invoice_id)
+    if who.livemode:
+        raise ApiError(409, "live_mode", "En producción responde el receptor real, desde su buzón tributario.")
+    if not invoice.uuid or not answer_as_receptor(invoice.uuid, accept=payload.acepta, as_of=timezone.now()):
+        raise ApiError(409, "no_pending_request", "La factura no tiene una solicitud de cancelación pendiente de "
+                       "respuesta (código 1001 del SAT) o ya se respondió (1002).")
+    return 204, None

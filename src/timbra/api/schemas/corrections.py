@@ -25,6 +25,10 @@ class CreditNoteIn(InputSchema):
     concept: str = Field("Bonificación", max_length=200, description="Se antepone a la descripción de cada partida.")
 
 
+class ReceptorAnswerIn(InputSchema):
+    acepta: bool = Field(description="true: el receptor acepta la cancelación; false: la rechaza.")
+
+
 class SatStatusOut(Schema):
     codigo_estatus: str
     estado: str = Field(description="Vigente, Cancelado o No Encontrado.")
