@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.db import models, transaction
+from django.db.models import F, Value
 
 from timbra import jobs
 from timbra.cfdi.pac import CancelAnswer, CancelRequest, PacOutcomeUnknown, PacRejected, PacUnavailable
 from timbra.cfdi.sat_status import SatUnavailable, StatusQuery
 from timbra.domain.cancellation import Outcome, SatStatus, Step
+from timbra.domain.credit_notes import TIPO_RELACION as TIPO_RELACION_NOTA
+from timbra.domain.money import to_minor
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing import pacs
 from timbra.invoicing.models import Invoice, InvoiceDocument
@@ -115,6 +117,7 @@ def check_cancellation(invoice: Invoice, *, as_of: datetime, status: SatStatus |
                      data={"estatus_cancelacion": status.estatus_cancelacion},
                      cancellation_status=Step.CANCELLED, cancelled_at=as_of, cancellation_next_check_at=None,
                      **snapshot)
+                _release_credit(invoice)
                 jobs.enqueue_on_commit("delivery.cancellation", invoice_id=invoice.pk)
         except LostRace:
             invoice.refresh_from_db()
@@ -126,6 +129,17 @@ def check_cancellation(invoice: Invoice, *, as_of: datetime, status: SatStatus |
                                                                  **snapshot)
     invoice.refresh_from_db()
     return invoice
+
+
+def _release_credit(invoice: Invoice) -> None:
+    """A cancelled nota de crédito no longer reduces its Ingreso: give its amount back to what may still
+    be credited (the conditional UPDATE never lets `credited` go below zero)."""
+    if invoice.tipo_de_comprobante != "E":
+        return
+    uuids = [u for rel in invoice.related if rel.get("tipo_relacion") == TIPO_RELACION_NOTA for u in rel.get("uuids", [])]
+    amount = Value(to_minor(invoice.total, 2), output_field=models.BigIntegerField())
+    Invoice.objects.filter(org_id=invoice.org_id, livemode=invoice.livemode, uuid__in=uuids,
+                           credited__gte=invoice.total).update(credited=F("credited") - amount)
 
 
 def sat_fields(status: SatStatus, as_of: datetime) -> dict[str, object]:

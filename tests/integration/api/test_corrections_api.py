@@ -114,3 +114,10 @@ def test_a_held_invoice_is_corrected_with_put_and_goes_out(api, org, customer, p
     assert invoice.status == InvoiceStatus.DELIVERED and str(invoice.total) == "3476.52"
     stamped = api.request("PUT", f"/invoices/{invoice.pk}", body)
     assert stamped.status_code == 422 and error_of(stamped)["code"] == "not_held"
+
+
+def test_the_cancellation_settings_are_read_and_changed(api, org):
+    assert api.get("/cancellation-settings").json() == {"cancel_on_gateway_void": False, "cancel_on_full_refund": False}
+    changed = api.request("PUT", "/cancellation-settings", {"cancel_on_gateway_void": True})
+    assert changed.status_code == 200
+    assert api.get("/cancellation-settings").json() == {"cancel_on_gateway_void": True, "cancel_on_full_refund": False}

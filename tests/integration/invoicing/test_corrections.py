@@ -197,3 +197,19 @@ def test_the_sat_status_of_a_stamped_cfdi_is_recorded_on_demand_and_nightly(issu
     assert check_recent(as_of=timezone.now()) == 0
     issued.refresh_from_db()
     assert issued.sat_es_cancelable == "Cancelable con aceptación"  # past the next business day
+
+
+def test_cancelling_a_credit_note_gives_its_amount_back_to_the_invoice(issued, django_capture_on_commit_callbacks):
+    from timbra.invoicing.cancel import request_cancellation
+
+    note = _run(django_capture_on_commit_callbacks, issue_credit_note, issued, amount=Decimal("300.00"),
+                actor="ana", as_of=timezone.now(), key="k1")
+    cancelled = _run(django_capture_on_commit_callbacks, request_cancellation, note, motivo="02", actor="ana",
+                     as_of=timezone.now())
+    assert cancelled.status == InvoiceStatus.CANCELLED
+    issued.refresh_from_db()
+    assert issued.credited == Decimal("0.00")
+    # and the invoice itself may now be cancelled: its only related CFDI is cancelled
+    original = _run(django_capture_on_commit_callbacks, request_cancellation, issued, motivo="02", actor="ana",
+                    as_of=timezone.now())
+    assert original.status == InvoiceStatus.CANCELLED

@@ -17,11 +17,18 @@ from ninja import Router
 from timbra.api.auth import api_key, caller
 from timbra.api.errors import ApiError
 from timbra.api.idempotency import HEADER, idempotent
-from timbra.api.routers import WRITE_ERRORS
+from timbra.api.routers import ERRORS, WRITE_ERRORS
 from timbra.api.routers.invoices import detail, get_invoice
-from timbra.api.schemas.corrections import CancelIn, CreditNoteIn, ReceptorAnswerIn, SatStatusOut
+from timbra.api.schemas.corrections import (
+    CancelIn,
+    CancellationSettingsOut,
+    CreditNoteIn,
+    ReceptorAnswerIn,
+    SatStatusOut,
+)
 from timbra.api.schemas.invoices import InvoiceIn, InvoiceOut
 from timbra.invoicing.cancel import request_cancellation
+from timbra.invoicing.cancel_settings import configure_cancellation, settings_for
 from timbra.invoicing.credit_note import issue_credit_note
 from timbra.invoicing.sat_check import check_sat_status
 from timbra.invoicing.substitute import substitute_invoice
@@ -97,3 +104,23 @@ def sandbox_receptor_answer(request: HttpRequest, invoice_id: int, payload: Rece
         raise ApiError(409, "no_pending_request", "La factura no tiene una solicitud de cancelación pendiente de "
                        "respuesta (código 1001 del SAT) o ya se respondió (1002).")
     return 204, None
+
+
+@router.get("/cancellation-settings", response={200: CancellationSettingsOut, **ERRORS},
+            summary="Ajustes de cancelación")
+def get_cancellation_settings(request: HttpRequest) -> CancellationSettingsOut:
+    """Si la anulación en la pasarela (motivo 02) o el reembolso de todo el cobro (motivo 03) cancelan el CFDI
+    ante el SAT por sí solos. Por omisión, no: la anulación se señala y el reembolso se acredita."""
+    chosen = settings_for(caller(request).org)
+    return CancellationSettingsOut(cancel_on_gateway_void=chosen.cancel_on_gateway_void,
+                                   cancel_on_full_refund=chosen.cancel_on_full_refund)
+
+
+@router.put("/cancellation-settings", response={200: CancellationSettingsOut, **WRITE_ERRORS},
+            summary="Cambiar los ajustes de cancelación")
+@idempotent()
+def put_cancellation_settings(request: HttpRequest, payload: CancellationSettingsOut) -> CancellationSettingsOut:
+    """Elige si la pasarela cancela el CFDI por sí sola (afecta a los dos modos, prueba y producción)."""
+    configure_cancellation(caller(request).org, cancel_on_gateway_void=payload.cancel_on_gateway_void,
+                           cancel_on_full_refund=payload.cancel_on_full_refund, as_of=timezone.now())
+    return payload

@@ -29,6 +29,13 @@ class ReceptorAnswerIn(InputSchema):
     acepta: bool = Field(description="true: el receptor acepta la cancelación; false: la rechaza.")
 
 
+class CancellationSettingsOut(InputSchema):
+    cancel_on_gateway_void: bool = Field(False, description="La anulación de la factura en la pasarela cancela el "
+                                         "CFDI (motivo 02).")
+    cancel_on_full_refund: bool = Field(False, description="El reembolso de todo el cobro cancela el CFDI (motivo 03) "
+                                        "en lugar de emitir una nota de crédito.")
+
+
 class SatStatusOut(Schema):
     codigo_estatus: str
     estado: str = Field(description="Vigente, Cancelado o No Encontrado.")
