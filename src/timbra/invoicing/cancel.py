@@ -26,6 +26,9 @@ from timbra.invoicing.transitions import LostRace, move
 
 ISSUED = (InvoiceStatus.STAMPED, InvoiceStatus.DELIVERED)
 SWEEP_AFTER = timedelta(minutes=2)
+# The business-key source of a «corregir y sustituir» substitute (invoicing/substitute.py); its
+# source_id is the original's id. Here because stamping and the related-CFDI check read it too.
+SUBSTITUTION = "substitution"
 KINDS = {"I": "factura", "E": "nota de crédito", "P": "complemento de pago", "T": "traslado"}
 
 
@@ -94,10 +97,11 @@ def facts(invoice: Invoice) -> rules.CfdiFacts:
     )
 
 
-def related_cfdis(invoice: Invoice, *, substitute: Invoice | None = None) -> list[str]:
+def related_cfdis(invoice: Invoice, *, substitute: Invoice | None = None, own_substitutes: bool = False) -> list[str]:
     """The CFDIs still in force that relate this one (they must be cancelled first), as Spanish labels.
 
-    The substitute of a motive-01 cancellation relates it by definition, and is not in the way."""
+    The substitute of a motive-01 cancellation relates it by definition, and is not in the way; with
+    `own_substitutes`, neither is any «corregir y sustituir» substitute of it (a concurrent correction)."""
     from timbra.receivables.models import PaymentApplication  # receivables depends on invoicing
 
     labels = []
@@ -106,6 +110,8 @@ def related_cfdis(invoice: Invoice, *, substitute: Invoice | None = None) -> lis
         .exclude(pk=invoice.pk).exclude(status=InvoiceStatus.CANCELLED).exclude(related=[])
         .order_by("pk")
     )
+    if own_substitutes:
+        relating = relating.exclude(source=SUBSTITUTION, source_id=str(invoice.pk))
     for other in relating:
         if substitute is not None and other.pk == substitute.pk:
             continue

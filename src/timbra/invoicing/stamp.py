@@ -20,6 +20,7 @@ from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.domain.taxpayer import Problem
 from timbra.invoicing import pacs
+from timbra.invoicing.cancel import SUBSTITUTION
 from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.seal import hold_invoice
 from timbra.invoicing.transitions import LostRace, move, record
@@ -27,7 +28,6 @@ from timbra.invoicing.transitions import LostRace, move, record
 # PAC code for "Fecha fuera de rango" (older than 72 h or in the future).
 FECHA_OUT_OF_RANGE = "401"
 MAX_BACKOFF = timedelta(minutes=30)
-SUBSTITUTION = "substitution"  # invoicing.substitute.SOURCE (that module imports this one)
 
 
 def stamp_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:

@@ -21,14 +21,14 @@ from zoneinfo import ZoneInfo
 
 from timbra.domain import cancellation as rules
 from timbra.domain.cancellation import Step
-from timbra.invoicing.cancel import ISSUED, related_cfdis, request_cancellation
+from timbra.invoicing.cancel import ISSUED, SUBSTITUTION, related_cfdis, request_cancellation
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput
 from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import record
 
-SOURCE = "substitution"
+SOURCE = SUBSTITUTION
 
 
 def substitute_invoice(original: Invoice, request: InvoiceInput, *, actor: str, as_of: datetime) -> Invoice:
@@ -36,6 +36,8 @@ def substitute_invoice(original: Invoice, request: InvoiceInput, *, actor: str, 
     cancelled with motive 01 once it is stamped. Returns the substitute (the existing one on a repeat)."""
     if original.substitute_id is not None:
         return Invoice.objects.get(pk=original.substitute_id)
+    if existing := Invoice.objects.filter(org_id=original.org_id, source=SOURCE, source_id=str(original.pk)).first():
+        return existing
     if original.status not in ISSUED or not original.uuid:
         raise InvoicingError("not_stamped", "Solo se sustituye un CFDI timbrado; una factura detenida se corrige y "
                              "se reintenta.")
@@ -45,7 +47,8 @@ def substitute_invoice(original: Invoice, request: InvoiceInput, *, actor: str, 
                              emisor_rfc=original.org.rfc, today=as_of.astimezone(tz).date())
     except rules.CancellationProblem as exc:
         raise InvoicingError(exc.code, exc.message) from exc
-    if blockers := related_cfdis(original):
+    # A concurrent correction's substitute is not in the way: the business key below collapses onto it.
+    if blockers := related_cfdis(original, own_substitutes=True):
         raise InvoicingError("has_related_cfdis", "Primero cancela los CFDI relacionados con esta factura: "
                              + ", ".join(blockers) + ". Después se puede sustituir.")
     if request.customer_id != original.customer_id:
