@@ -179,6 +179,14 @@ TIMBRA_PAC_FAILOVER_ENV = os.environ.get("TIMBRA_PAC_FAILOVER_ENV", "test")
 TIMBRA_PAC_CONNECT_TIMEOUT = float(os.environ.get("TIMBRA_PAC_CONNECT_TIMEOUT", "5"))
 TIMBRA_PAC_READ_TIMEOUT = float(os.environ.get("TIMBRA_PAC_READ_TIMEOUT", "30"))
 
+# Cancellation (issue 11). The SAT status service that says whether a live CFDI is cancelled.
+TIMBRA_SAT_STATUS_URL = os.environ.get(
+    "TIMBRA_SAT_STATUS_URL", "https://consultaqr.facturaelectronica.sat.gob.mx/ConsultaCFDIService.svc"
+)
+# How the sandbox's simulated receptor answers a cancellation that needs its acceptance:
+# "acepta", "rechaza" or "silencio" (the SAT then cancels by «plazo vencido» after 3 business days).
+TIMBRA_SANDBOX_RECEPTOR = os.environ.get("TIMBRA_SANDBOX_RECEPTOR", "acepta")
+
 # --- i18n ----------------------------------------------------------------------------------
 LANGUAGE_CODE = "es-mx"
 LANGUAGES = [("es-mx", "Español (México)")]

@@ -18,6 +18,7 @@ from timbra.api import errors
 from timbra.api.parser import DecimalJSONParser
 from timbra.api.routers import (
     api_keys,
+    corrections,
     customers,
     gateways,
     invoices,
@@ -76,8 +77,8 @@ def _document_idempotency(router: Router) -> None:
                 operation.openapi_extra = extra
 
 
-for module in (customers, products, invoices, api_keys, org, org_pac, sandbox, schedules, receivables, gateways, rules,
-               receipts):
+for module in (customers, products, invoices, corrections, api_keys, org, org_pac, sandbox, schedules, receivables,
+               gateways, rules, receipts):
     _document_idempotency(module.router)
     api.add_router("", module.router)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from timbra.catalog.claves import require_clave_prod_serv
 from timbra.catalog.models import Product
 from timbra.domain import catalogs, tax_presets
 from timbra.domain.text import text_problem
@@ -23,6 +24,7 @@ def _validate(values: dict[str, Any]) -> None:
     if not (clave.isdigit() and len(clave) == 8):
         raise InvoicingError("clave_prod_serv_invalid", "La clave de producto o servicio debe tener 8 dígitos.",
                              field="clave_prod_serv")
+    require_clave_prod_serv(clave)
     if not catalogs.is_valid_clave_unidad(str(values.get("clave_unidad", ""))):
         raise InvoicingError("clave_unidad_invalid", "La clave de unidad no está en el catálogo del SAT.",
                              field="clave_unidad")

@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, QuerySet
 
 from timbra import jobs
+from timbra.catalog.claves import require_clave_prod_serv, require_clave_unidad
 from timbra.catalog.models import Product
 from timbra.customers.models import Customer
 from timbra.delivery.models import Delivery
@@ -231,15 +232,19 @@ def _resolve_line(org: Org, line: LineInput, *, livemode: bool, index: int, deci
                              field=f"{field}.unit_price")
     objeto_imp = str(pick(line.objeto_imp, product.objeto_imp if product else ("02" if codes else "01"),
                           "objeto_imp"))
+    # The full SAT catalogs, before the PAC (issue 11): 99999999 is well formed and no clave at all.
+    clave_prod_serv = str(pick(line.clave_prod_serv, product.clave_prod_serv if product else None, "clave_prod_serv"))
+    clave_unidad = str(pick(line.clave_unidad, product.clave_unidad if product else None, "clave_unidad"))
+    require_clave_prod_serv(clave_prod_serv, field=f"{field}.clave_prod_serv")
+    require_clave_unidad(clave_unidad, field=f"{field}.clave_unidad")
     valor_unitario, tax_importes = price, []
     if includes and price > 0:
         valor_unitario, tax_importes = _from_gross(price, rates, line.cantidad, decimals, index)
     return InvoiceLine(
         position=index + 1,
         product=product,
-        clave_prod_serv=str(pick(line.clave_prod_serv, product.clave_prod_serv if product else None,
-                                 "clave_prod_serv")),
-        clave_unidad=str(pick(line.clave_unidad, product.clave_unidad if product else None, "clave_unidad")),
+        clave_prod_serv=clave_prod_serv,
+        clave_unidad=clave_unidad,
         unidad=line.unidad if line.unidad is not None else (product.unidad if product else ""),
         no_identificacion=line.no_identificacion or (product.sku if product else ""),
         descripcion=_descripcion(pick(line.descripcion, product.descripcion if product else None, "descripcion"), index),

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from timbra.customers.models import Customer
 from timbra.dbfields import ScaledDecimalField
+from timbra.domain.cancellation import STEP_LABELS, Step
 from timbra.domain.status import LABELS, InvoiceStatus
 from timbra.orgs.models import Org
 
@@ -17,7 +18,7 @@ class Invoice(models.Model):
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="invoices")
     livemode = models.BooleanField(default=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
-    status = models.CharField(max_length=12, default=InvoiceStatus.DRAFT, db_index=True)
+    status = models.CharField(max_length=20, default=InvoiceStatus.DRAFT, db_index=True)
     status_changed_at = models.DateTimeField()
     hold_code = models.CharField(max_length=40, blank=True, default="")
     hold_message = models.TextField(blank=True, default="")
@@ -66,6 +67,27 @@ class Invoice(models.Model):
     cancellation_requested_at = models.DateTimeField(null=True, blank=True)
     cancellation_motive = models.CharField(max_length=2, blank=True, default="")
     cancellation_reason = models.TextField(blank=True, default="")  # Spanish
+    # The cancellation at the SAT (issue 11; invoicing/cancel.py). `cancellation_status` is a
+    # domain.cancellation.Step; `cancellation_previous_status` is where a rejected request returns.
+    cancellation_status = models.CharField(max_length=20, blank=True, default="")
+    cancellation_folio_sustitucion = models.CharField(max_length=36, blank=True, default="")
+    cancellation_previous_status = models.CharField(max_length=20, blank=True, default="")
+    cancellation_needs_acceptance = models.BooleanField(null=True, blank=True)
+    cancellation_attempts = models.PositiveIntegerField(default=0)
+    cancellation_next_check_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # «Corregir y sustituir»: the CFDI that replaces this one (TipoRelacion 04); once it is stamped,
+    # this one is cancelled with motive 01 (invoicing/substitute.py).
+    substitute = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="substituted")
+    # What the Egresos (notas de crédito) against this invoice add up to; a conditional UPDATE keeps
+    # it at or below `total` (payments refunds and hand-made credit notes alike).
+    credited = ScaledDecimalField(scale=2, default=0)
+    # The last answer of the SAT status service (vigente / cancelado / cancelable).
+    sat_estado = models.CharField(max_length=40, blank=True, default="")
+    sat_es_cancelable = models.CharField(max_length=60, blank=True, default="")
+    sat_estatus_cancelacion = models.CharField(max_length=60, blank=True, default="")
+    sat_checked_at = models.DateTimeField(null=True, blank=True)
 
     stamp_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -88,11 +110,16 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["org", "livemode", "status"]),
             models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["status", "cancellation_next_check_at"]),
         ]
 
     @property
     def status_label(self) -> str:
         return LABELS[InvoiceStatus(self.status)]
+
+    @property
+    def cancellation_label(self) -> str:
+        return STEP_LABELS.get(Step(self.cancellation_status), "") if self.cancellation_status else ""
 
     @property
     def serie_folio(self) -> str:
@@ -134,6 +161,7 @@ class InvoiceDocument(models.Model):
     sealed_xml = models.BinaryField(null=True)
     stamped_xml = models.BinaryField(null=True)
     pdf = models.BinaryField(null=True)
+    cancellation_acuse = models.BinaryField(null=True)  # the SAT's acknowledgement the PAC relayed
 
 
 class InvoiceEvent(models.Model):
@@ -142,14 +170,25 @@ class InvoiceEvent(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     kind = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=12, blank=True, default="")
-    to_status = models.CharField(max_length=12, blank=True, default="")
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
     actor = models.CharField(max_length=120, blank=True, default="")
     message = models.TextField(blank=True, default="")
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class CancellationSettings(models.Model):
+    """Per-org choices of issue 11: whether a gateway's void or full refund cancels the CFDI at the SAT
+    (instead of only flagging it, or issuing a nota de crédito). Orgs without a row use the defaults:
+    off (invoicing.cancel_settings.settings_for)."""
+
+    org = models.OneToOneField(Org, on_delete=models.CASCADE, related_name="cancellation_settings")
+    cancel_on_gateway_void = models.BooleanField(default=False)  # Stripe invoice.voided → motive 02
+    cancel_on_full_refund = models.BooleanField(default=False)  # refund of the whole charge → motive 03
+    updated_at = models.DateTimeField()
 
 
 class IdempotencyRecord(models.Model):

@@ -22,13 +22,16 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from timbra.cfdi.pac import Pac
+from timbra.cfdi.pac import Pac, PacCancellation
 from timbra.cfdi.pacs.transport import Timeouts
+from timbra.cfdi.sat_status import SatStatusService
 
 if TYPE_CHECKING:
     from timbra.orgs.models import Org
+    from timbra.sandbox.cancellations import SandboxCancellations as SandboxCancellationsType
 
 _override: Pac | None = None
+_sat_override: SatStatusService | None = None
 
 PAC_NAMES = ("sandbox", "finkok", "sw", "diverza")
 # Credentials each PAC needs (keys of the `credentials` mapping). SW takes a token OR user + password.
@@ -221,3 +224,49 @@ def override(pac: Pac) -> Iterator[Pac]:
         yield pac
     finally:
         _override = previous
+
+
+# --- cancellation (issue 11) ---------------------------------------------------------------------
+
+
+@cache
+def sandbox_cancellations() -> SandboxCancellationsType:
+    from django.utils import timezone
+
+    from timbra.sandbox.cancellations import SandboxCancellations
+
+    return SandboxCancellations(timezone.now)
+
+
+def canceller_for(livemode: bool, org: Org | None = None) -> PacCancellation:
+    """Who files a cancellation: the invoice's PAC (the org's own once live, else TIMBRA_PAC) when it can
+    cancel; in test mode the sandbox."""
+    pac = pac_for(livemode, org)
+    if isinstance(pac, PacCancellation):
+        return pac
+    if not livemode:
+        return sandbox_cancellations()
+    raise NoLivePac()
+
+
+def sat_status_for(livemode: bool) -> SatStatusService:
+    """The SAT status service: the real ConsultaCFDIService for live CFDIs, the sandbox's for test ones
+    (the SAT does not know sandbox stamps)."""
+    if _sat_override is not None:
+        return _sat_override
+    if not livemode:
+        return sandbox_cancellations()
+    from timbra.cfdi.sat_status import SatConsulta
+
+    return SatConsulta(settings.TIMBRA_SAT_STATUS_URL)
+
+
+@contextlib.contextmanager
+def override_sat(service: SatStatusService) -> Iterator[SatStatusService]:
+    """Use `service` as the SAT status service inside the block (tests: a fake SAT)."""
+    global _sat_override
+    previous, _sat_override = _sat_override, service
+    try:
+        yield service
+    finally:
+        _sat_override = previous

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from timbra.delivery.models import Delivery
+from timbra.domain.cancellation import Step
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.models import Invoice
 from timbra.orgs.models import Org
@@ -25,6 +26,8 @@ def needs_attention(org: Org, *, livemode: bool) -> QuerySet[Invoice]:
         | Q(status=InvoiceStatus.SEALED, stamp_attempts__gte=FAILING_AFTER_ATTEMPTS)
         | Q(deliveries__status=Delivery.FAILED)
         | Q(cancellation_requested_at__isnull=False, status__in=(InvoiceStatus.SEALED, *ISSUED))
+        # a cancellation the receptor rejected or the PAC/SAT refused (issue 11): the CFDI is still valid
+        | Q(cancellation_status__in=(Step.REJECTED, Step.REFUSED), status__in=ISSUED)
     ).distinct()
 
 

@@ -20,6 +20,7 @@ from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.domain.taxpayer import Problem
 from timbra.invoicing import pacs
+from timbra.invoicing.cancel import SUBSTITUTION
 from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.seal import hold_invoice
 from timbra.invoicing.transitions import LostRace, move, record
@@ -104,6 +105,10 @@ def record_stamp(invoice: Invoice, result: StampResult, *, pac_name: str, as_of:
             )
             InvoiceDocument.objects.filter(invoice=invoice).update(stamped_xml=result.stamped_xml)
             deliveries = plan_deliveries(invoice, as_of=as_of, claimed=True)
+            if invoice.source == SUBSTITUTION:
+                # «Corregir y sustituir» (issue 11): the original is cancelled with motive 01 now
+                # that its substitute has a UUID (the sweeper resumes it if this job is lost).
+                jobs.enqueue_on_commit("invoicing.cancel", invoice_id=int(invoice.source_id))
     except LostRace:
         invoice.refresh_from_db()
         return StampOutcome(invoice)

@@ -14,6 +14,7 @@ from timbra import jobs
 from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.models import Invoice
+from timbra.invoicing.substitute import pending_substitutions
 
 # A draft or sealed invoice untouched for this long has lost its job.
 STALE_AFTER = timedelta(minutes=2)
@@ -38,8 +39,18 @@ def sweep_stuck_work(*, as_of: datetime) -> dict[str, int]:
         .exclude(deliveries__status=Delivery.PENDING, deliveries__next_attempt_at__gt=as_of)
         .values_list("pk", flat=True)[:BATCH]
     )
+    # Cancellations due for their next step (file with the PAC, ask the SAT), and originals whose
+    # substitute is stamped but whose motive-01 cancellation was never asked (issue 11).
+    cancelling = list(
+        Invoice.objects.filter(status=InvoiceStatus.CANCELLATION_PENDING, cancellation_next_check_at__lte=as_of)
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    substituted = pending_substitutions()
     for invoice_id in drafts + sealed:
         jobs.enqueue("invoicing.process", invoice_id=invoice_id)
     for invoice_id in stamped:
         jobs.enqueue("delivery.send", invoice_id=invoice_id)
-    return {"draft": len(drafts), "sealed": len(sealed), "stamped": len(stamped)}
+    for invoice_id in cancelling + substituted:
+        jobs.enqueue("invoicing.cancel", invoice_id=invoice_id)
+    return {"draft": len(drafts), "sealed": len(sealed), "stamped": len(stamped),
+            "cancelling": len(cancelling), "substituted": len(substituted)}

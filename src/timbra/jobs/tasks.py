@@ -20,6 +20,34 @@ def process_invoice_job(invoice_id: int) -> None:
     process_invoice(invoice_id, as_of=timezone.now())
 
 
+@db_task(retries=3, retry_delay=30, name="invoicing.cancel")
+def advance_cancellation_job(invoice_id: int) -> None:
+    """File one cancellation with the PAC and follow the SAT until it decides (issue 11); also starts
+    the motive-01 cancellation of an original whose substitute got stamped."""
+    from timbra.invoicing.cancel_progress import advance_cancellation
+
+    advance_cancellation(invoice_id, as_of=timezone.now())
+
+
+@db_task(retries=3, retry_delay=60, name="delivery.cancellation")
+def notify_cancellation_job(invoice_id: int) -> None:
+    """Email the customer the acknowledgement of a CFDI the SAT cancelled (once)."""
+    from timbra.delivery.cancellation import notify_cancellation
+
+    notify_cancellation(invoice_id, as_of=timezone.now())
+
+
+@db_periodic_task(crontab(minute="30", hour="3"), name="invoicing.sat_status")
+def check_recent_sat_status_job() -> None:
+    """Nightly: ask the SAT status service about recently stamped CFDIs (a cancellation made outside
+    Timbra, e.g. on the SAT portal, shows up here)."""
+    from timbra.invoicing.sat_check import check_recent
+
+    checked = check_recent(as_of=timezone.now())
+    if checked:
+        log.info("SAT status checked for %s CFDIs", checked)
+
+
 @db_task(retries=3, retry_delay=30, name="delivery.send")
 def deliver_invoice_job(invoice_id: int) -> None:
     """Render the PDF and send the email of one stamped invoice."""
@@ -168,6 +196,9 @@ def chase_job() -> None:
 REGISTRY: dict[str, Any] = {
     "invoicing.process": process_invoice_job,
     "delivery.send": deliver_invoice_job,
+    "invoicing.cancel": advance_cancellation_job,
+    "delivery.cancellation": notify_cancellation_job,
+    "invoicing.sat_status": check_recent_sat_status_job,
     "payments.process_event": process_payment_event_job,
     "invoicing.sweep": sweep_job,
     "payments.reconcile": reconcile_gateways_job,

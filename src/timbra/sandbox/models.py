@@ -15,6 +15,14 @@ class SandboxStamp(models.Model):
     stamped_xml = models.BinaryField()
     emisor_rfc = models.CharField(max_length=13, db_index=True)
     created_at = models.DateTimeField()
+    # Its cancellation, as the SAT would keep it (timbra.sandbox.cancellations): when it was asked,
+    # whether the receptor had to accept, and the receptor's answer ("" = none yet: silence).
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_motivo = models.CharField(max_length=2, blank=True, default="")
+    cancel_folio_sustitucion = models.CharField(max_length=36, blank=True, default="")
+    cancel_needs_acceptance = models.BooleanField(default=False)
+    receptor_answer = models.CharField(max_length=10, blank=True, default="")  # acepta | rechaza
+    receptor_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "timbre del PAC de pruebas"

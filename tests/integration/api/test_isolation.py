@@ -80,6 +80,13 @@ def sample_body(method: str, path: str, victim: Victim) -> dict[str, Any]:
     if (method, path) == ("POST", "/payments"):
         return {"customer_id": victim.ids["customers"][0], "fecha_pago": "2026-11-19", "forma_de_pago": "03",
                 "monto": "1.00", "applications": [{"invoice_id": victim.ids["invoices"][-1], "amount": "1.00"}]}
+    if (method, path) in (("POST", "/invoices/{invoice_id}/substitute"), ("PUT", "/invoices/{invoice_id}")):
+        return {"customer_id": victim.ids["customers"][0], "forma_pago": "04",
+                "lines": [{"product_id": victim.ids["products"][0]}]}
+    if (method, path) == ("POST", "/invoices/{invoice_id}/cancel"):
+        return {"motivo": "02"}
+    if (method, path) == ("POST", "/invoices/{invoice_id}/sandbox-receptor-answer"):
+        return {"acepta": True}
     if (method, path) == ("POST", "/invoicing-rules/preview"):
         return {"event_id": victim.ids["gateway_events"][0]}
     if (method, path) == ("POST", "/gateway-payments/{gateway_payment_id}/refunds/{refund_id}/dismiss"):

@@ -23,7 +23,7 @@ def test_a_draft_whose_job_was_lost_is_issued_by_the_sweeper(org, customer, prod
         patch.setattr(jobs, "enqueue", lambda *a, **k: None)
         invoice = make_invoice(org, customer, product=product)
     # when the sweeper runs too early, nothing happens; later it re-enqueues (immediate queue in tests)
-    assert sweep_stuck_work(as_of=invoice.created_at) == {"draft": 0, "sealed": 0, "stamped": 0}
+    assert not any(sweep_stuck_work(as_of=invoice.created_at).values())
     counts = sweep_stuck_work(as_of=invoice.created_at + timedelta(minutes=5))
     # then
     invoice.refresh_from_db()

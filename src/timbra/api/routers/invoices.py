@@ -1,4 +1,4 @@
-"""/invoices: create (asynchronous stamping), follow, retry, discard, download XML and PDF."""
+"""/invoices: create (asynchronous stamping), follow, correct while held, retry, discard, download XML and PDF."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from timbra.api.schemas.invoices import InvoiceFilters, InvoiceIn, InvoiceOut, I
 from timbra.invoicing.actions import discard_invoice, retry_invoice
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.documents import ensure_pdf
+from timbra.invoicing.edit import edit_held_invoice
 from timbra.invoicing.errors import found
 from timbra.invoicing.models import Invoice, InvoiceDocument
 from timbra.invoicing.selectors import invoices_for
@@ -126,6 +127,18 @@ def discard(request: HttpRequest, invoice_id: int) -> InvoiceOut:
     """Cancela una factura en borrador o detenida (nunca llegó al SAT). Su folio no se reutiliza."""
     who = caller(request)
     discard_invoice(get_invoice(who, invoice_id), actor=who.actor, as_of=timezone.now())
+    return detail(who, invoice_id)
+
+
+@router.put("/invoices/{invoice_id}", response={200: InvoiceOut, **WRITE_ERRORS},
+            summary="Corregir una factura detenida")
+@idempotent()
+def edit(request: HttpRequest, invoice_id: int, payload: InvoiceIn, retry: bool = True) -> InvoiceOut:
+    """Reemplaza cliente, partidas y condiciones de pago de una factura detenida (conserva serie y folio)
+    y, salvo `?retry=false`, la vuelve a enviar al proceso."""
+    who = caller(request)
+    edit_held_invoice(get_invoice(who, invoice_id), payload.to_input(), actor=who.actor, as_of=timezone.now(),
+                      retry=retry)
     return detail(who, invoice_id)
 
 

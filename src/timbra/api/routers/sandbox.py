@@ -26,3 +26,4 @@ def certificate(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(sandbox_certificate_pem(), content_type="application/x-pem-file")
     response["Content-Disposition"] = 'inline; filename="timbra-sandbox-pac.pem"'
     return response
+

@@ -19,6 +19,7 @@ from timbra.api.schemas.common import (
     decimal_text,
     money,
 )
+from timbra.api.schemas.corrections import CancellationOut, SatSnapshotOut, cancellation_of, sat_status_of
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.inputs import InvoiceInput, LineInput
 from timbra.receivables import selectors as receivables
@@ -183,6 +184,23 @@ class InvoiceOut(InvoiceSummary):
     payment_status: str | None = Field(description="pendiente, parcial o pagada (PUE: pagada al emitirse); "
                                        "null si no es un ingreso timbrado.")
     open_balance: str | None = Field(description="Saldo pendiente de una factura PPD timbrada; null si no aplica.")
+    # Cancellation and corrections (issue 11).
+    cancellation: CancellationOut | None = Field(description="La cancelación ante el SAT, si se pidió.")
+    sat_status: SatSnapshotOut | None = Field(description="Lo último que dijo el servicio de consulta del SAT.")
+    credited: str = Field(description="Lo acreditado con notas de crédito.")
+    substitute_id: int | None = Field(description="La factura que sustituye a esta («corregir y sustituir»).")
+
+    @staticmethod
+    def resolve_cancellation(obj: Any) -> dict[str, Any] | None:
+        return cancellation_of(obj)
+
+    @staticmethod
+    def resolve_sat_status(obj: Any) -> dict[str, Any] | None:
+        return sat_status_of(obj)
+
+    @staticmethod
+    def resolve_credited(obj: Any) -> str:
+        return money(Decimal(obj.credited)) or "0.00"
 
     @staticmethod
     def resolve_lines(obj: Any) -> list[Any]:

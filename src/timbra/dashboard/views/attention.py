@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 
 from timbra.dashboard.access import Tenant, org_view, render_page
 from timbra.delivery.models import Delivery
+from timbra.domain.cancellation import Step
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing import selectors
 from timbra.invoicing.models import Invoice
@@ -25,6 +26,10 @@ class AttentionRow:
 
 
 def _row(invoice: Invoice) -> AttentionRow:
+    if invoice.cancellation_status in (Step.REJECTED, Step.REFUSED) and invoice.status != InvoiceStatus.CANCELLED:
+        return AttentionRow(invoice, "cancel", f"Cancelación {invoice.cancellation_label.lower()} "
+                            f"(motivo {invoice.cancellation_motive}): el CFDI sigue vigente",
+                            invoice.cancellation_reason or "Revisa la factura.")
     if invoice.cancellation_requested_at and invoice.status != InvoiceStatus.CANCELLED:
         return AttentionRow(invoice, "cancel", f"Debe cancelarse ante el SAT (motivo {invoice.cancellation_motive})",
                             invoice.cancellation_reason or "Se pidió su cancelación.")

@@ -71,6 +71,8 @@ def _receptor(invoice: Invoice) -> dict[str, str]:
 @org_view
 def invoice_detail(request: HttpRequest, tenant: Tenant, invoice_id: int) -> HttpResponse:
     """Invoice page: header, totals, receptor, lines, downloads, actions and the timeline."""
+    from timbra.dashboard.views.invoice_corrections import correction_context  # it imports this module
+
     invoice = invoice_or_404(tenant, invoice_id)
     stamped = InvoiceDocument.objects.filter(invoice=invoice, stamped_xml__isnull=False).exists()
     context = {
@@ -84,6 +86,7 @@ def invoice_detail(request: HttpRequest, tenant: Tenant, invoice_id: int) -> Htt
         "can_discard": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.HELD),
         "nav": "invoices",
         **invoice_payments(invoice),
+        **correction_context(invoice),
     }
     return render_page(request, tenant, "dashboard/invoices/detail.html", context)
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from timbra.catalog.claves import require_clave_prod_serv
 from timbra.domain import catalogs
 from timbra.domain.invoicing_rule_checks import check_rule
 from timbra.domain.invoicing_rules import Conditions, Decision, Rule
@@ -58,6 +59,8 @@ def clean_values(values: Mapping[str, Any]) -> dict[str, Any]:
     problems = check_rule(name, conditions, decision)
     if problems:
         raise InvoicingError(problems[0].code, problems[0].message, field=problems[0].field)
+    if decision.invoice:  # the full catalog, not just the format (issue 11)
+        require_clave_prod_serv(decision.clave_prod_serv, field="decision.clave_prod_serv")
     return v
 
 

@@ -2,7 +2,7 @@
 
 The Egreso relates the payment's stamped Ingreso (TipoRelacion 01), for the refunded amount
 split over the Ingreso's lines so each tax keeps its proportion, with the Ingreso's forma de
-pago, PUE and uso G02 (domain/credit_notes.py). Three keys make it exactly-once whatever
+pago, PUE and uso G02 (invoicing/egreso.py, shared with hand-made credit notes). Three keys make it exactly-once whatever
 runs it (the event, the sweeper, two workers at once): the refund's status moves out of
 pending/waiting by a compare-and-swap; in the same transaction the payment's `refunded`
 total grows by a conditional UPDATE that can never pass the Ingreso's total (the refunds
@@ -18,18 +18,21 @@ from decimal import Decimal
 from django.db import models, transaction
 from django.db.models import F, Value
 
-from timbra.domain import credit_notes, tax_presets
-from timbra.domain.money import round_amount, to_minor
+from timbra.domain.money import to_minor
 from timbra.domain.status import InvoiceStatus
 from timbra.globalinvoice.selectors import receipt_in_global
-from timbra.invoicing.create import create_invoice, prepare_invoice
+from timbra.invoicing.cancel import request_cancellation
+from timbra.invoicing.cancel_settings import settings_for
+from timbra.invoicing.create import create_invoice
+from timbra.invoicing.egreso import egreso_request, reserve_credit
 from timbra.invoicing.errors import InvoicingError
-from timbra.invoicing.inputs import InvoiceInput, LineInput
-from timbra.invoicing.models import Invoice, InvoiceLine
+from timbra.invoicing.inputs import InvoiceInput
+from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import record
 from timbra.payments.models import Payment, Refund
 
 _CREDITABLE = (Refund.PENDING, Refund.WAITING)
+MOTIVE_OPERATION_UNDONE = "03"  # c_Motivo «No se llevó a cabo la operación»
 # Payments that will never have an Ingreso of their own: no nota de crédito to issue.
 _NO_INGRESO = {
     Payment.NOT_INVOICED: (Refund.VOID, "El pago no se facturó: su reembolso no lleva nota de crédito."),
@@ -59,12 +62,14 @@ def credit_refund(refund_pk: int, *, as_of: datetime) -> Refund:
         return _set(refund, Refund.WAITING, _waiting_reason(refund.payment, original), as_of=as_of)
     if problem := _unfit(refund, original):
         return _set(refund, Refund.HELD, problem, as_of=as_of)
+    if receipt_number is None and _cancels_instead(refund, original, as_of=as_of):
+        return _reload(refund)
     try:
         request = credit_note_request(refund, original, as_of=as_of, receipt_number=receipt_number)
         with transaction.atomic():
             if not _claim(refund, as_of=as_of):
                 return _reload(refund)  # another worker credited it
-            _reserve(refund, ceiling)
+            _reserve(refund, original, ceiling)
             egreso = create_invoice(
                 refund.org, request, livemode=refund.livemode, as_of=as_of, actor=refund.provider
             )
@@ -99,85 +104,30 @@ def _original(payment: Payment) -> tuple[Invoice | None, str | None, Decimal]:
 def credit_note_request(
     refund: Refund, original: Invoice, *, as_of: datetime, receipt_number: str | None = None
 ) -> InvoiceInput:
-    """The Egreso for `refund` against the stamped `original`, whose Total is the refund.
-    Against a factura global, `receipt_number` picks the refunded receipt's conceptos."""
-    rows = original.lines.all()
-    lines = list(rows.filter(no_identificacion=receipt_number) if receipt_number else rows)
-    # Weights are what each line cost the customer (base × net factor), so each line's base,
-    # and so each of its taxes, shrinks by the same proportion.
-    weights = [(line.importe - line.descuento) * _factor(line) for line in lines]
-    shares = credit_notes.allocate(refund.amount, weights)
-    request = _request(refund, original, lines, shares)
-    if _total(refund, request, as_of) == refund.amount:
-        return request
-    # Each line's ValorUnitario comes from its share, and SAT's rounding moves a line's total in
-    # steps (1 or 2 cents with IVA 16 %), so the split can miss the refund by a cent or two.
-    # Nudge the two largest shares by a few cents (closest first) until the Egreso's own Total,
-    # computed exactly as the XML will state it, is what was given back.
-    largest = sorted(range(len(shares)), key=lambda i: shares[i], reverse=True)[:2]
-    steps = sorted(range(-3, 4), key=abs)
-    nudges = sorted(((a, b) for a in steps for b in (steps if len(largest) > 1 else [0])),
-                    key=lambda pair: abs(pair[0]) + abs(pair[1]))
-    for nudge in nudges[1:]:
-        trial = list(shares)
-        for index, cents in zip(largest, nudge, strict=False):
-            trial[index] += Decimal(cents) / 100
-        candidate = _request(refund, original, lines, trial)
-        if _total(refund, candidate, as_of) == refund.amount:
-            return candidate
-    # Not reachable by any nudge (never seen): the reservation still caps what is credited.
-    return request
+    """The Egreso for `refund` against the stamped `original`, whose Total is the refund. Against a
+    factura global, `receipt_number` picks the refunded receipt's conceptos."""
+    return egreso_request(original, refund.amount, label=_label(refund), source=refund.provider,
+                          source_id=f"refund:{refund.refund_id}", as_of=as_of, receipt_number=receipt_number)
 
 
-def _total(refund: Refund, request: InvoiceInput, as_of: datetime) -> Decimal:
-    invoice, _ = prepare_invoice(refund.org, request, livemode=refund.livemode, as_of=as_of)
-    return invoice.total
-
-
-def _request(refund: Refund, original: Invoice, lines: list[InvoiceLine], shares: list[Decimal]) -> InvoiceInput:
-    customer = original.customer
-    return InvoiceInput(
-        customer_id=original.customer_id,
-        lines=tuple(
-            _line(line, share, refund) for line, share in zip(lines, shares, strict=True) if share > 0
-        ),
-        metodo_pago="PUE",
-        forma_pago=original.forma_pago,
-        moneda=original.moneda,
-        tipo_cambio=original.tipo_cambio,
-        uso_cfdi=credit_notes.uso_cfdi(customer.rfc, customer.regimen_fiscal),
-        send_email=original.send_email,
-        tipo_de_comprobante="E",
-        related=({"tipo_relacion": credit_notes.TIPO_RELACION, "uuids": [original.uuid]},),
-        # An Egreso to PUBLICO EN GENERAL carries the global's InformacionGlobal (CFDI40130).
-        informacion_global=original.informacion_global or None,
-        source=refund.provider,
-        source_id=f"refund:{refund.refund_id}",
-    )
-
-
-def _factor(line: InvoiceLine) -> Decimal:
-    return credit_notes.net_factor(tax_presets.resolve(tuple(line.taxes)))
-
-
-def _line(line: InvoiceLine, share: Decimal, refund: Refund) -> LineInput:
-    rates = tax_presets.resolve(tuple(line.taxes))
-    # `share` is what the customer got back for this line, taxes included. Without
-    # retenciones the pipeline derives the ValorUnitario from it (Total = share to the cent,
-    # as for the Ingreso); with them, from the line's net factor.
-    gross = not credit_notes.has_retenciones(rates)
-    price = share if gross else round_amount(share / credit_notes.net_factor(rates), 6)
-    return LineInput(
-        descripcion=f"{_label(refund)}: {line.descripcion}"[:1000],
-        cantidad=Decimal(1),
-        unit_price=price,
-        price_includes_taxes=gross,
-        clave_prod_serv=credit_notes.CLAVE_PROD_SERV,
-        clave_unidad=credit_notes.CLAVE_UNIDAD,
-        unidad=credit_notes.UNIDAD,
-        objeto_imp=line.objeto_imp,
-        taxes=tuple(line.taxes),
-    )
+def _cancels_instead(refund: Refund, original: Invoice, *, as_of: datetime) -> bool:
+    """Issue 11: a refund of the whole charge cancels the Ingreso at the SAT (motive 03, the operation
+    did not happen) instead of crediting it, when the org chose so. False (credit as usual) when it
+    is not the whole invoice, something was credited already, or the SAT would refuse the cancellation."""
+    if refund.amount != original.total or original.credited or not settings_for(refund.org).cancel_on_full_refund:
+        return False
+    reason = (f"Se reembolsó todo el cobro ({_what(refund)} {refund.refund_id}): se pidió al SAT cancelar la factura "
+              f"{original.serie_folio} (motivo 03) en lugar de emitir nota de crédito.")
+    try:
+        with transaction.atomic():
+            if Refund.objects.filter(pk=refund.pk, status__in=_CREDITABLE, credit_note__isnull=True).update(
+                status=Refund.VOID, status_reason=reason, updated_at=as_of
+            ):
+                request_cancellation(original, motivo=MOTIVE_OPERATION_UNDONE, actor=refund.provider, as_of=as_of,
+                                     reason=reason)
+    except InvoicingError:
+        return False
+    return True
 
 
 def _claim(refund: Refund, *, as_of: datetime) -> bool:
@@ -188,20 +138,24 @@ def _claim(refund: Refund, *, as_of: datetime) -> bool:
     )
 
 
-def _reserve(refund: Refund, total: Decimal) -> None:
-    # The conditional UPDATE is the guarantee: two refunds credited at once both re-check
-    # `refunded` under the row's write lock, so the sum never passes the total.
+def _reserve(refund: Refund, original: Invoice, total: Decimal) -> None:
+    # The conditional UPDATEs are the guarantee: two refunds credited at once both re-check
+    # `refunded` under the row's write lock, so the sum never passes `total` (the Ingreso's, or the
+    # receipt's within a factura global); the CFDI's `credited` is the same cap shared with
+    # hand-made credit notes (issue 11).
     ceiling = total - refund.amount
     added = Value(to_minor(refund.amount, 2), output_field=models.BigIntegerField())
     if not Payment.objects.filter(pk=refund.payment_id, refunded__lte=ceiling).update(
         refunded=F("refunded") + added
     ):
         raise _Exceeds
+    if not reserve_credit(original, refund.amount):
+        raise _Exceeds
 
 
 def _unfit(refund: Refund, original: Invoice) -> str:
-    if original.status == InvoiceStatus.CANCELLED:
-        return "La factura original está cancelada: no admite nota de crédito. Revisa el reembolso."
+    if original.status in (InvoiceStatus.CANCELLED, InvoiceStatus.CANCELLATION_PENDING):
+        return "La factura original está cancelada (o en cancelación): no admite nota de crédito. Revisa el reembolso."
     if refund.currency != original.moneda:
         return f"El reembolso es en {refund.currency} y la factura en {original.moneda}; revísalo a mano."
     if refund.amount <= 0:

@@ -17,6 +17,8 @@ from timbra.customers.models import Customer
 from timbra.customers.services import update_customer
 from timbra.domain.status import InvoiceStatus
 from timbra.domain.taxpayer import normalize_rfc
+from timbra.invoicing.cancel import request_cancellation
+from timbra.invoicing.cancel_settings import settings_for
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.models import Invoice
 from timbra.invoicing.transitions import LostRace, move, record
@@ -100,6 +102,17 @@ def _stop_or_flag(invoice: Invoice, label: str, *, as_of: datetime) -> str:
         f"La factura {label} se anuló en Stripe después de emitir el CFDI {invoice.serie_folio}: "
         "debe cancelarse ante el SAT (motivo 02)."
     )
+    if invoice.status in (InvoiceStatus.STAMPED, InvoiceStatus.DELIVERED) and settings_for(
+        invoice.org
+    ).cancel_on_gateway_void:
+        # Issue 11: the org chose to have a void cancel the CFDI itself (the SAT may still need the
+        # receptor's acceptance; invoicing.cancel follows it). What the SAT would refuse is flagged.
+        try:
+            request_cancellation(invoice, motivo=MOTIVE_ERRORS_NO_RELATION, actor="stripe", as_of=as_of, reason=reason)
+            return (f"La factura {label} se anuló en Stripe: se pidió al SAT cancelar el CFDI {invoice.serie_folio} "
+                    "(motivo 02).")
+        except InvoicingError as exc:
+            reason = f"{reason} No se pudo pedir automáticamente: {exc.message}"
     flagged = Invoice.objects.filter(pk=invoice.pk, cancellation_requested_at__isnull=True).update(
         cancellation_requested_at=as_of,
         cancellation_motive=MOTIVE_ERRORS_NO_RELATION,
