@@ -161,15 +161,44 @@ def test_after_the_global_the_egreso_policy_credits_the_global_then_invoices_the
     assert Invoice.objects.count() == 3
 
 
-def test_after_the_global_the_cancel_policy_says_it_is_not_available_yet(sale):
+def test_after_the_global_the_cancel_policy_cancels_it_with_motive_04_and_reissues_it_without_the_receipt(sale):
+    # given two sales in a stamped global, and the policy «cancelar con motivo 04 y reexpedir»
     org, receipt, url = sale
+    with time_machine.travel(SALE_AT, tick=False):
+        other = Receipt.objects.get(payment=sell(org, "T-2", "232.00", SALE_AT, forma_pago="03"))
     configure_global_invoice(org, periodicity="monthly", claim_days=7, after_global_policy="cancel_04",
                              as_of=SALE_AT)
-    _in_stamped_global(org)
-
+    original = _in_stamped_global(org)
+    assert original.uuid
+    # when the first sale's customer claims it
     response = post(url, LATE_CLAIM_AT, code=receipt.code, **UNIVERSIDAD)
-
-    assert response.status_code == 422 and "aún no está disponible" in response.context["error"]
+    # then the global is being cancelled at the SAT with motive 04 (issue 11's cancellation)
+    assert response.status_code == 200, response.context.get("error")
+    original.refresh_from_db()
+    assert (original.status, original.cancellation_motive) == (InvoiceStatus.CANCELLATION_PENDING, "04")
+    # and it is re-issued without the claimed sale, related to the original with TipoRelacion 04
+    receipt.refresh_from_db()
+    other.refresh_from_db()
+    assert receipt.status == Receipt.CLAIMED and other.status == Receipt.IN_GLOBAL
+    reissue = other.global_invoice
+    assert reissue.pk != original.pk
+    with time_machine.travel(LATE_CLAIM_AT, tick=False):
+        reissue = process_invoice(reissue.pk, as_of=LATE_CLAIM_AT)
+    assert reissue.status == InvoiceStatus.DELIVERED, reissue.hold_message
+    root = assert_valid_cfdi(bytes(reissue.document.stamped_xml))
+    cfdi = "{http://www.sat.gob.mx/cfd/4}"
+    assert root.get("Total") == "232.00" and root.get("FormaPago") == "03"
+    assert [c.get("NoIdentificacion") for c in root.iter(f"{cfdi}Concepto")] == [other.number]
+    relacionados = root.find(f"{cfdi}CfdiRelacionados")
+    assert relacionados.get("TipoRelacion") == "04"
+    assert relacionados.find(f"{cfdi}CfdiRelacionado").get("UUID") == original.uuid
+    assert dict(root.find(f"{cfdi}InformacionGlobal").attrib) == {"Periodicidad": "04", "Meses": "11", "Año": "2026"}
+    # and the customer got their own CFDI
+    nominative = Payment.objects.get(pk=receipt.payment_id).invoice
+    assert nominative.uuid and nominative.customer.rfc == "URE180429TM6"
+    # asking again changes nothing (every step is idempotent)
+    post(url, LATE_CLAIM_AT, code=receipt.code, **UNIVERSIDAD)
+    assert Invoice.objects.count() == 3
 
 
 def test_a_point_of_sale_reads_the_receipt_code_from_the_api(sale):

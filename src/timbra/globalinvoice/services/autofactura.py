@@ -8,8 +8,8 @@ compare-and-swap in the invoice's transaction). After that the org's policy deci
 - "egreso": an Egreso to PUBLICO EN GENERAL related (TipoRelacion 01) to the global, for that
   receipt's conceptos (guía del CFDI global, Appendix 2 option III; what Odoo does), then the
   nominative CFDI, in one transaction with the receipt's move in_global → claimed;
-- "cancel_04": cancel the global with motive 04 and re-issue it without the receipt. There is no
-  cancellation service in this checkout yet, so it is refused as "aún no disponible".
+- "cancel_04": cancel the global with motive 04 and re-issue it without the receipt (TipoRelacion
+  04), then the nominative CFDI (services/reissue.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from timbra.domain.taxpayer import is_generic_rfc, normalize_nombre, normalize_r
 from timbra.globalinvoice.errors import GlobalInvoiceError
 from timbra.globalinvoice.models import GlobalInvoiceSettings, Receipt
 from timbra.globalinvoice.services.receipts import normalize_code
+from timbra.globalinvoice.services.reissue import take_out_with_motive_04
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import InvoiceInput, LineInput
@@ -111,11 +112,8 @@ def _take_out_of_global(receipt: Receipt, *, as_of: datetime) -> None:
     global_invoice = Invoice.objects.select_related("org", "customer").get(pk=receipt.global_invoice_id)
     serie_folio = global_invoice.serie_folio
     if policy == GlobalInvoiceSettings.CANCEL_04:
-        raise GlobalInvoiceError(
-            "cancel_04_unavailable",
-            f"Este ticket ya está en la factura global {serie_folio}. Reexpedir la global sin él (cancelación "
-            "con motivo 04) aún no está disponible; pide tu factura directamente al negocio.",
-        )
+        take_out_with_motive_04(receipt, global_invoice, as_of=as_of)
+        return
     if policy != GlobalInvoiceSettings.EGRESO:
         raise GlobalInvoiceError(
             "receipt_in_global",
