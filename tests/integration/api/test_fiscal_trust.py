@@ -80,7 +80,8 @@ CATALOGUE: dict[str, Row] = {
     "price-huge": Row({"lines": [line(unit_price="99999999999999")]}, "refused", "importe_fuera_de_rango"),
     "clave-prod-serv-global": Row({"lines": [line(clave_prod_serv="01010101")]}, "refused",
                                   "clave_prod_serv_global"),
-    "clave-unidad-unknown": Row({"lines": [line(clave_unidad="ZZ9")]}, "refused", "CFDI40165"),
+    "clave-unidad-unknown": Row({"lines": [line(clave_unidad="ZZ9")]}, "refused", "clave_unidad_invalid"),
+    "clave-prod-serv-unknown": Row({"lines": [line(clave_prod_serv="99999999")]}, "refused", "clave_prod_serv_unknown"),
     "tax-unknown": Row({"lines": [line(taxes=["IVA17"])]}, "refused", "tax_invalid"),
     # --- defect 3: retentions checked against the line's IVA and against who retains from whom
     "ret-iva-2-3-on-iva-8": Row({"lines": [line(taxes=["IVA8", "RET_IVA_2_3"])]}, "refused",
