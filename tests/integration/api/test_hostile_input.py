@@ -1,0 +1,55 @@
+"""Hostile input at the API never gets a 500: every /api/v1/ answer is the JSON error envelope
+(issue 14 §1, what schemathesis found)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.integration.api.conftest import BASE, error_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("POST", "/customers"), ("PATCH", "/products/1"), ("POST", "/invoices"), ("PUT", "/org/csd"),
+])
+def test_multipart_without_a_boundary_is_a_json_400(api, method, path):
+    # when: a multipart content type whose boundary is missing
+    response = api.client.generic(method, BASE + path, data=b"--x\r\n", content_type="multipart/form-data",
+                                  headers=api._headers({"Idempotency-Key": "k-" + path}))
+    # then
+    assert response.status_code in (400, 415)
+    assert error_of(response)["code"] in ("malformed_body", "invalid_json")
+
+
+@pytest.mark.parametrize("query", [
+    "/payments?invoice_id=158960643342757427001736337956012032",
+    "/invoices?customer_id=158960643342757427001736337956012032",
+    "/invoices/158960643342757427001736337956012032",
+])
+def test_an_integer_out_of_range_is_a_json_422(api, query):
+    # when
+    response = api.client.get(BASE + query, headers=api._headers(None))
+    # then
+    assert response.status_code in (404, 422)
+    assert error_of(response)["code"] in ("validation_error", "not_found")
+
+
+def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(api):
+    # given: a browser-like client that enforces CSRF, like the real server does
+    client = Client(enforce_csrf_checks=True)
+    # when
+    response = client.post(BASE + "/invoices/1/cancel", data="{}", content_type="application/json",
+                           headers=api._headers(None))
+    # then
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+def test_a_wrong_method_is_a_json_405(api):
+    # when
+    response = Client(enforce_csrf_checks=True).generic("DELETE", BASE + "/org", headers=api._headers(None))
+    # then
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
