@@ -108,12 +108,16 @@ def test_a_disabled_connection_answers_404(connection, deliver):
     assert WebhookEvent.objects.count() == 0
 
 
-def test_a_signed_body_that_is_not_json_gets_a_clear_400(connection, deliver):
+def test_a_signed_body_that_is_not_json_is_stored_as_rejected_with_its_reason(connection, deliver):
+    # when a correctly signed body is not JSON
     response = deliver(connection, b"esto no es json")
-
-    assert response.status_code == 400
-    assert response.json()["error"] == {"code": "payload_not_json", "message": "El cuerpo no es JSON válido."}
-    assert WebhookEvent.objects.count() == 0 and _rejections(connection) == 0
+    # then it is acknowledged (kept: the gateway need not retry), stored and rejected visibly
+    assert response.status_code == 200
+    assert response.json()["rejected"] == {"code": "payload_not_json", "message": "El cuerpo no es JSON válido."}
+    stored = WebhookEvent.objects.get()
+    assert stored.status == WebhookEvent.REJECTED and stored.payload == "esto no es json"
+    assert stored.reason == "Evento rechazado: El cuerpo no es JSON válido."
+    assert _rejections(connection) == 0 and Payment.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -124,12 +128,14 @@ def test_a_signed_body_that_is_not_json_gets_a_clear_400(connection, deliver):
         b'{"object": "event", "id": "evt_1", "type": "charge.succeeded"}',
     ],
 )
-def test_a_signed_json_that_is_not_an_event_gets_a_clear_400(connection, deliver, payload):
+def test_a_signed_json_that_is_not_an_event_is_stored_as_rejected(connection, deliver, payload):
     response = deliver(connection, payload)
 
-    assert response.status_code == 400 and response.json()["error"]["code"] == "payload_not_event"
-    assert "evento" in response.json()["error"]["message"]
-    assert WebhookEvent.objects.count() == 0
+    assert response.status_code == 200 and response.json()["rejected"]["code"] == "payload_not_event"
+    assert "evento" in response.json()["rejected"]["message"]
+    stored = WebhookEvent.objects.get()
+    assert stored.status == WebhookEvent.REJECTED and "evento" in stored.reason
+    assert Payment.objects.count() == 0
 
 
 def test_a_body_over_the_size_limit_is_refused(connection, deliver):
