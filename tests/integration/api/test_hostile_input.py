@@ -53,3 +53,16 @@ def test_a_wrong_method_is_a_json_405(api):
     # then
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_a_sale_beyond_what_a_cfdi_can_carry_is_refused_before_it_is_stored(api, customer):
+    # given a sale of 10^15 pesos (10^17 centavos)
+    from tests.integration.api.test_gateways import SALE
+    from timbra.payments.models import Payment
+
+    # when
+    response = api.post("/payments", {**SALE, "customer_id": customer.pk, "monto": "1000000000000000.00"}, key="big")
+    # then
+    assert response.status_code == 422
+    assert error_of(response)["field"] == "monto"
+    assert Payment.objects.count() == 0

@@ -97,3 +97,29 @@ def test_a_chunked_body_a_server_cannot_end_is_a_clear_411(connection):
     assert response.status_code == 411
     assert response.json()["error"]["code"] == "length_required"
     assert WebhookEvent.objects.count() == 0
+
+
+def _charge_of(amount):
+    data = event("charge_succeeded_oneoff")
+    data["data"]["object"].update(amount=amount, amount_captured=amount)
+    return data
+
+
+def test_a_gateway_amount_no_integer_column_holds_is_refused_at_the_edge_with_a_reason(connection, deliver):
+    # when Stripe reports 10^20 centavos
+    response = deliver(connection, _charge_of(10**20))
+    # then the event is kept, rejected with a Spanish reason, and no payment is recorded
+    assert response.status_code == 200
+    stored = WebhookEvent.objects.get()
+    assert stored.status == WebhookEvent.REJECTED
+    assert "excede lo que un CFDI puede amparar" in stored.reason
+    assert Payment.objects.count() == 0
+
+
+def test_a_gateway_amount_beyond_a_cfdi_holds_the_payment_with_a_reason_never_unexpected(connection, deliver):
+    # when Stripe reports 10^16 centavos (10^14 pesos: a valor unitario no CFDI carries)
+    deliver(connection, _charge_of(10**16))
+    # then the payment is not left pending: it says why, and nothing says "inesperado"
+    payment = Payment.objects.get()
+    assert payment.status == Payment.FAILED and "valor unitario" in payment.status_reason
+    assert "inesperado" not in WebhookEvent.objects.get().reason

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db.models import F, Q
 
 from timbra import jobs
+from timbra.domain.concept_rules import MAX_IMPORTE
 from timbra.payments.gateways.base import GatewayUnavailable, NormalizedPayment, Skip
 from timbra.payments.models import Payment, WebhookEvent
 from timbra.payments.services.adapters import adapter_for
@@ -67,12 +68,24 @@ def _process(event: WebhookEvent, *, as_of: datetime) -> WebhookEvent:
     if not isinstance(outcome, NormalizedPayment):  # refunds, disputes, voids, customer changes
         done = handle_lifecycle(connection, outcome, as_of=as_of)
         return _finish(event, done.status, done.reason, as_of=as_of, payment=done.payment, waiting_on=done.waiting_on)
+    if (too_big := _beyond_a_cfdi(outcome)) is not None:
+        return _finish(event, WebhookEvent.REJECTED, too_big, as_of=as_of)
     payment = record_payment(connection, outcome, as_of=as_of)
     payment = invoice_payment(payment.pk, as_of=as_of)
     _wake_waiting(event, outcome)
     # A payment that could not be invoiced (bad configuration) keeps its event open to re-process.
     status = WebhookEvent.FAILED if payment.status == Payment.FAILED else WebhookEvent.PROCESSED
     return _finish(event, status, _summary(payment), as_of=as_of, payment=payment)
+
+
+def _beyond_a_cfdi(payment: NormalizedPayment) -> str | None:
+    """Why an amount no CFDI can carry is refused at the edge (issue 14 §1), or None: stored, it
+    would overflow the database's integers or end as an invoice the PAC must reject."""
+    amounts = [payment.amount, *(line.amount for line in payment.lines)]
+    if all(abs(amount) < MAX_IMPORTE for amount in amounts):
+        return None
+    return (f"El importe {payment.amount} {payment.currency} excede lo que un CFDI puede amparar "
+            f"(menos de {MAX_IMPORTE:,}); no se registra el pago.")
 
 
 def _summary(payment: Payment) -> str:
