@@ -66,3 +66,21 @@ def test_a_sale_beyond_what_a_cfdi_can_carry_is_refused_before_it_is_stored(api,
     assert response.status_code == 422
     assert error_of(response)["field"] == "monto"
     assert Payment.objects.count() == 0
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"objeto_imp": ""}, "objeto_imp"),
+    ({"objeto_imp": "01"}, "taxes"),  # "no objeto" contradicts the product's IVA 16 %
+    ({"descripcion": "Consultoría\x00\x07"}, "descripcion"),
+    ({"descripcion": "   "}, "descripcion"),
+    ({"clave_prod_serv": "\x1b[31m"}, "clave_prod_serv"),
+])
+def test_patching_a_product_gets_the_same_validation_as_creating_it(api, product, change, field):
+    # given a product with IVA 16 %
+    before = api.get(f"/products/{product.pk}").json()
+    # when a PATCH would make it unusable
+    response = api.patch(f"/products/{product.pk}", change)
+    # then it is refused, naming the field, and the product is unchanged
+    assert response.status_code == 422, response.content
+    assert error_of(response)["field"] == field
+    assert api.get(f"/products/{product.pk}").json() == before
