@@ -89,8 +89,11 @@ def record_external_payment(
         # A retry: finish whatever an earlier attempt left undone (a crash between steps).
         _check_same(existing, data)
         _link_customer(existing, customer)
-        _record_report(existing, data, as_of=as_of)
-        return _invoice(existing, as_of=as_of), False
+        # Storing the report is the one arbiter of "created" (issue 14 §1): a concurrent request
+        # that recorded the payment but has not stored its report yet may lose it to this one,
+        # and then this one is the request that created the sale.
+        created = _record_report(existing, data, as_of=as_of)
+        return _invoice(existing, as_of=as_of), created
     connection = external_connection(org, livemode=livemode, as_of=as_of)
     normalized = _normalize(data, key=key, livemode=livemode, connection=connection)
     payment = record_payment(connection, normalized, as_of=as_of)
