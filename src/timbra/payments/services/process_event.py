@@ -21,6 +21,7 @@ from timbra.payments.services.adapters import adapter_for
 from timbra.payments.services.invoice_payment import invoice_payment
 from timbra.payments.services.lifecycle import handle_lifecycle
 from timbra.payments.services.record_payment import record_payment
+from timbra.payments.services.sweep_events import MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,14 @@ def process_event(event_id: int, *, as_of: datetime) -> WebhookEvent:
         )
         raise
     except Exception as exc:
-        # Visible on the events page, then re-raised so the job's retries run it again.
-        _finish(
-            event,
-            WebhookEvent.FAILED,
-            f"Error inesperado al procesar el evento ({type(exc).__name__}); se reintentará.",
-            as_of=as_of,
-        )
+        # Visible on the events page, then re-raised so the job's retries run it again; after
+        # MAX_ATTEMPTS the sweeper stops (poison work is held, issue 14 §1) and the reason says so.
+        if event.attempts + 1 >= MAX_ATTEMPTS:
+            reason = (f"Error inesperado al procesar el evento ({type(exc).__name__}) en {MAX_ATTEMPTS} "
+                      "intentos; ya no se reintenta solo. Revísalo y usa «Reprocesar» cuando se corrija.")
+        else:
+            reason = f"Error inesperado al procesar el evento ({type(exc).__name__}); se reintentará."
+        _finish(event, WebhookEvent.FAILED, reason, as_of=as_of)
         raise
 
 
