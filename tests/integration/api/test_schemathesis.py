@@ -82,7 +82,7 @@ def test_no_operation_answers_a_5xx_or_off_schema(org, customer, product, wsgi_a
             try:
                 case.validate_response(response, checks=checks)
             except AssertionError as exc:
-                failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:600]}")
+                failures.append(f"{case.method} {case.path}: {str(exc)[:600]}")
 
         run()
         ran += 1
