@@ -213,3 +213,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("TIMBRA_LOG_LEVEL", "INFO")},
     "loggers": {"huey": {"level": "WARNING"}},
 }
+# Every log line, in every process that loads these settings, without webhook tokens or keys.
+from timbra.logredact import install as _install_log_redaction  # noqa: E402
+
+_install_log_redaction()

