@@ -90,8 +90,13 @@ def test_a_signature_older_than_five_minutes_is_rejected_as_stale(connection, de
 
 def test_a_signature_within_the_tolerance_is_accepted(connection, deliver):
     signed_at = int(connection.created_at.timestamp()) - 299
+    data = event("invoice_paid")
 
-    assert deliver(connection, event("invoice_paid"), timestamp=signed_at).status_code == 200
+    assert deliver(connection, data, timestamp=signed_at).status_code == 200
+    # the 200 means stored (issue 14 §4): the row is there, byte for byte, in this org
+    stored = WebhookEvent.objects.get()
+    assert (stored.org_id, stored.connection_id, stored.event_id) == (connection.org_id, connection.pk, data["id"])
+    assert stored.payload.encode() == body(data) and stored.status == WebhookEvent.PROCESSED
 
 
 def test_an_unknown_token_is_404_and_stores_nothing(connection, deliver):
@@ -171,6 +176,7 @@ def test_after_removing_the_old_secret_it_is_rejected(connection, deliver):
     assert signing_secrets(connection) == [OTHER_SECRET]
     assert deliver(connection, event("invoice_paid"), secrets=(SECRET,)).status_code == 400
     assert deliver(connection, event("invoice_paid"), secrets=(OTHER_SECRET,)).status_code == 200
+    assert WebhookEvent.objects.get().event_id == event("invoice_paid")["id"]
 
 
 def test_a_database_failure_is_not_acknowledged_so_stripe_retries(connection, deliver, monkeypatch):
@@ -185,9 +191,10 @@ def test_a_database_failure_is_not_acknowledged_so_stripe_retries(connection, de
     assert response.status_code == 503 and response.json()["error"]["code"] == "unavailable"
     monkeypatch.undo()
     assert WebhookEvent.objects.count() == 0 and Invoice.objects.count() == 0
-    # and the retry goes through
+    # and the retry goes through, stored once
     assert deliver(connection, event("invoice_paid")).status_code == 200
     assert Invoice.objects.count() == 1
+    assert WebhookEvent.objects.get().invoice_id == Invoice.objects.get().pk
 
 
 def test_duplicate_delivery_seconds_apart_keeps_one_row_and_one_invoice(connection, deliver, frozen):
