@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from django.db import DatabaseError
 from django.db.models import F
 
 from timbra.domain.status import InvoiceStatus
@@ -32,7 +33,16 @@ POISON_CODE = "error_inesperado_repetido"
 
 def note_job_failure(invoice_id: int, exc: BaseException, *, job: str, as_of: datetime) -> Invoice | None:
     """Count one unexpected failure of `job` on the invoice; at the limit, take it out of automatic
-    retries with a reason. Returns the invoice (None if it no longer exists)."""
+    retries with a reason. Returns the invoice (None if it no longer exists, or if the database
+    itself is failing: then the count waits, and the job's own error is the one that matters)."""
+    try:
+        return _note(invoice_id, exc, job=job, as_of=as_of)
+    except DatabaseError:
+        log.exception("could not count the failure of %s on invoice %s", job, invoice_id)
+        return None
+
+
+def _note(invoice_id: int, exc: BaseException, *, job: str, as_of: datetime) -> Invoice | None:
     updated = Invoice.objects.filter(pk=invoice_id).update(job_failures=F("job_failures") + 1)
     if not updated:
         return None
