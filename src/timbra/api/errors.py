@@ -18,6 +18,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from timbra.csd.certificate import CsdError
+from timbra.domain.money import InexactAmount
 from timbra.invoicing.errors import InvoicingError
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,11 @@ def known_error_response(exc: Exception) -> HttpResponse | None:
         return error_response(exc.status_code, exc.code, exc.message, exc.field, exc.details)
     if isinstance(exc, CsdError):
         return error_response(422, str(exc.code), exc.message_es, _CSD_FIELDS.get(str(exc.code), "cer"))
+    if isinstance(exc, InexactAmount):
+        # A total that needs more decimals than Timbra stores (e.g. CLF, 4 decimals, in a 2-decimal
+        # column): refused, never rounded silently and never a 500.
+        return error_response(422, "too_many_decimals", f"{exc}; Timbra guarda los importes de la factura "
+                              f"con {exc.scale} decimales. Ajusta precios o cantidades.")
     if isinstance(exc, MultiPartParserError):
         # A multipart content type without a boundary, or a broken multipart body (issue 14 §1).
         return error_response(400, *MALFORMED_BODY)

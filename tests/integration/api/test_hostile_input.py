@@ -88,3 +88,15 @@ def test_patching_a_product_gets_the_same_validation_as_creating_it(api, product
     assert response.status_code == 422, response.content
     assert error_of(response)["field"] == field
     assert api.get(f"/products/{product.pk}").json() == before
+
+
+def test_a_total_with_more_decimals_than_stored_is_a_422_not_a_500(api, customer, product):
+    # given a CLF invoice (4 decimals in c_Moneda) whose totals need them; found by the
+    # invoice-input property test while running the suite for issue 14
+    body = {"customer_id": customer.pk, "forma_pago": "03", "moneda": "CLF", "tipo_cambio": "17.25",
+            "lines": [{"product_id": product.pk, "cantidad": "1", "unit_price": "9.3088"}]}
+    # when
+    response = api.post("/invoices", body, key="clf")
+    # then refused with a reason, never rounded silently, never a 500
+    assert response.status_code == 422, response.content
+    assert error_of(response)["code"] == "too_many_decimals"
