@@ -29,4 +29,8 @@ def race(*targets: Callable[[], Any], timeout: float = 120) -> tuple[list[Any], 
         thread.start()
     for thread in threads:
         thread.join(timeout)
+    alive = [thread for thread in threads if thread.is_alive()]
+    # A thread still running after its join timed out is a hang (a deadlock, a lock never released):
+    # the race proved nothing, and its late writes would leak into the next test (issue 14 §4).
+    assert not alive, f"{len(alive)} of {len(threads)} racing threads still running after {timeout} s"
     return results, errors

@@ -40,6 +40,7 @@ SECRET_KEY = _secret_key()
 DEBUG = _env_bool("TIMBRA_DEBUG", False)
 ALLOWED_HOSTS = [h for h in os.environ.get("TIMBRA_ALLOWED_HOSTS", "*").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("TIMBRA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+CSRF_FAILURE_VIEW = "timbra.api.errors.csrf_failure"  # JSON under /api/v1/, Django's page elsewhere
 TIMBRA_BASE_URL = os.environ.get("TIMBRA_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
 
 INSTALLED_APPS = [
@@ -220,3 +221,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("TIMBRA_LOG_LEVEL", "INFO")},
     "loggers": {"huey": {"level": "WARNING"}},
 }
+# Every log line, in every process that loads these settings, without webhook tokens or keys.
+from timbra.logredact import install as _install_log_redaction  # noqa: E402
+
+_install_log_redaction()

@@ -82,7 +82,9 @@ def test_serve_issues_an_invoice_over_http_and_stops_on_ctrl_c(tmp_path):
         assert status == 200 and pdf.startswith(b"%PDF")
         assert list((tmp_path / "outbox").glob("*.eml"))
         # The queue's worker processes run as background work (SCHED_BATCH); the web does not.
-        policies = {" ".join(_cmdline(pid)[1:4]): os.sched_getscheduler(pid) for pid in _descendants(server.pid)}
+        # The whole command line: with setproctitle installed (mutmut brings it) gunicorn renames its
+        # processes "gunicorn: master [...]", one string without the interpreter's arguments.
+        policies = {" ".join(_cmdline(pid)).strip("\0 "): os.sched_getscheduler(pid) for pid in _descendants(server.pid)}
         assert {p for cmd, p in policies.items() if "gunicorn" in cmd} == {os.SCHED_OTHER}, policies
         assert os.sched_getscheduler(server.pid) == os.SCHED_BATCH
         assert {p for cmd, p in policies.items() if "gunicorn" not in cmd} == {os.SCHED_BATCH}, policies

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Router
 
 from timbra.api import errors
@@ -104,6 +105,7 @@ def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     return wrapper
 
 
+@csrf_exempt  # a POST to an unknown path is a JSON 404, not Django's HTML CSRF page (issue 14 §1)
 def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     return errors.error_response(404, "not_found", "No existe esta ruta de la API. Consulta /api/v1/docs.")
 

@@ -11,11 +11,14 @@ import json
 import logging
 from typing import Any
 
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from timbra.csd.certificate import CsdError
+from timbra.domain.money import InexactAmount
 from timbra.invoicing.errors import InvoicingError
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,23 @@ def known_error_response(exc: Exception) -> HttpResponse | None:
         return error_response(exc.status_code, exc.code, exc.message, exc.field, exc.details)
     if isinstance(exc, CsdError):
         return error_response(422, str(exc.code), exc.message_es, _CSD_FIELDS.get(str(exc.code), "cer"))
+    if isinstance(exc, InexactAmount):
+        # A total that needs more decimals than Timbra stores (e.g. CLF, 4 decimals, in a 2-decimal
+        # column): refused, never rounded silently and never a 500.
+        return error_response(422, "too_many_decimals", f"{exc}; Timbra guarda los importes de la factura "
+                              f"con {exc.scale} decimales. Ajusta precios o cantidades.")
+    if isinstance(exc, MultiPartParserError):
+        # A multipart content type without a boundary, or a broken multipart body (issue 14 §1).
+        return error_response(400, *MALFORMED_BODY)
+    if isinstance(exc, (OverflowError, DataError)):
+        # An id or filter beyond what the database's integers hold (SQLite raises OverflowError,
+        # PostgreSQL a DataError): nothing can match it, and it is the caller's input.
+        return error_response(422, *OUT_OF_RANGE)
     return None
+
+
+MALFORMED_BODY = ("malformed_body", "El cuerpo multipart/form-data no es válido (¿falta el «boundary»?).")
+OUT_OF_RANGE = ("validation_error", "Un número de la solicitud está fuera del rango permitido.")
 
 
 _CSD_FIELDS = {"malformed_key": "key", "key_mismatch": "key", "bad_password": "password"}
@@ -100,6 +119,16 @@ def _on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     # Method and path only: bodies may carry CSD passwords or customer data (ASVS 16.2.5).
     log.exception("unexpected API error on %s %s", request.method, request.path)
     return error_response(500, "internal_error", "Ocurrió un error inesperado. Intenta de nuevo más tarde.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Django's CSRF_FAILURE_VIEW: JSON under /api/v1/ (the API authenticates with a bearer
+    key and never uses CSRF, so only a route outside ninja can get here), HTML elsewhere."""
+    if request.path.startswith("/api/"):
+        return error_response(403, "csrf_failed", "Solicitud rechazada por la protección CSRF.")
+    from django.views.csrf import csrf_failure as html_failure
+
+    return html_failure(request, reason)
 
 
 def install(api: NinjaAPI) -> None:

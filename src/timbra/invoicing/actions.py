@@ -23,7 +23,7 @@ def retry_invoice(invoice: Invoice, *, actor: str, as_of: datetime) -> Invoice:
     try:
         with transaction.atomic():
             move(invoice, InvoiceStatus.DRAFT, as_of=as_of, kind="retry", actor=actor,
-                 message=f"{actor} pidió reintentar la factura.", hold_code="", hold_message="")
+                 message=f"{actor} pidió reintentar la factura.", hold_code="", hold_message="", job_failures=0)
             jobs.enqueue_on_commit("invoicing.process", invoice_id=invoice.pk)
     except LostRace as exc:
         raise InvoicingError("conflict", "La factura cambió de estado mientras tanto; recarga la página.") from exc

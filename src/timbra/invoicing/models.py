@@ -92,6 +92,9 @@ class Invoice(models.Model):
     stamp_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
+    # Unexpected errors of this invoice's jobs (invoicing/poison.py): at MAX_JOB_FAILURES the
+    # sweeper stops re-queuing it and it is held with a reason a person can read (issue 14 §1).
+    job_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
 
     class Meta:

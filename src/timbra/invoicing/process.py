@@ -9,6 +9,7 @@ from timbra import jobs
 from timbra.delivery.services import deliver
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.models import Invoice
+from timbra.invoicing.poison import note_job_failure
 from timbra.invoicing.seal import seal
 from timbra.invoicing.stamp import StampOutcome, stamp
 
@@ -39,7 +40,8 @@ def process_invoice(invoice_id: int, *, as_of: datetime) -> Invoice:
                 invoice = deliver(invoice, as_of=as_of, stamped_xml=stamped.stamped_xml, claimed=stamped.deliveries)
             else:
                 invoice = deliver(invoice, as_of=as_of)
-        except Exception:
+        except Exception as exc:
             log.exception("delivery of invoice %s failed; queued for retry", invoice.pk)
+            note_job_failure(invoice.pk, exc, job="delivery.send", as_of=as_of)
             jobs.enqueue("delivery.send", invoice_id=invoice.pk, delay=30)
     return invoice

@@ -14,6 +14,7 @@ from timbra import jobs
 from timbra.delivery.models import Delivery
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.models import Invoice
+from timbra.invoicing.poison import MAX_JOB_FAILURES
 from timbra.invoicing.substitute import pending_substitutions
 
 # A draft or sealed invoice untouched for this long has lost its job.
@@ -22,22 +23,25 @@ BATCH = 500
 
 
 def sweep_stuck_work(*, as_of: datetime) -> dict[str, int]:
-    """Re-enqueue invoices stuck in draft/sealed/stamped; return how many of each."""
+    """Re-enqueue invoices stuck in draft/sealed/stamped; return how many of each.
+
+    Oldest first, and never an invoice whose jobs failed MAX_JOB_FAILURES times (poison.py holds
+    it with a reason): a bad row leaves the batch, so it cannot starve the others (issue 14 §1)."""
     stale = as_of - STALE_AFTER
+    candidates = Invoice.objects.filter(status_changed_at__lte=stale, job_failures__lt=MAX_JOB_FAILURES)
     drafts = list(
-        Invoice.objects.filter(status=InvoiceStatus.DRAFT, status_changed_at__lte=stale)
-        .values_list("pk", flat=True)[:BATCH]
+        candidates.filter(status=InvoiceStatus.DRAFT)
+        .order_by("status_changed_at").values_list("pk", flat=True)[:BATCH]
     )
     sealed = list(
-        Invoice.objects.filter(status=InvoiceStatus.SEALED)
+        candidates.filter(status=InvoiceStatus.SEALED)
         .filter(Q(next_attempt_at__lte=as_of) | Q(next_attempt_at__isnull=True))
-        .filter(status_changed_at__lte=stale)
-        .values_list("pk", flat=True)[:BATCH]
+        .order_by("status_changed_at").values_list("pk", flat=True)[:BATCH]
     )
     stamped = list(
-        Invoice.objects.filter(status=InvoiceStatus.STAMPED, status_changed_at__lte=stale)
+        candidates.filter(status=InvoiceStatus.STAMPED)
         .exclude(deliveries__status=Delivery.PENDING, deliveries__next_attempt_at__gt=as_of)
-        .values_list("pk", flat=True)[:BATCH]
+        .order_by("status_changed_at").values_list("pk", flat=True)[:BATCH]
     )
     # Cancellations due for their next step (file with the PAC, ask the SAT), and originals whose
     # substitute is stamped but whose motive-01 cancellation was never asked (issue 11).

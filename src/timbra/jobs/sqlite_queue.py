@@ -17,6 +17,7 @@ from huey import SqliteHuey
 from huey.storage import SqliteStorage
 
 from timbra.sqlite.gate import WriterGate
+from timbra.sqlite.private import make_private
 
 
 class _ThreadsThenProcesses:
@@ -48,6 +49,7 @@ class GatedSqliteStorage(SqliteStorage):  # type: ignore[misc]
         self.lock = _ThreadsThenProcesses(self.filename)
 
     def _create_connection(self) -> Any:
+        make_private(self.filename)  # the queue's file, -wal and -shm: 0600 (issue 14 §2)
         conn = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.utils import timezone
@@ -17,7 +19,8 @@ def process_invoice_job(invoice_id: int) -> None:
     """Seal and stamp one invoice (no-op when it is already further along)."""
     from timbra.invoicing.process import process_invoice
 
-    process_invoice(invoice_id, as_of=timezone.now())
+    with _counted_failures("invoicing.process", invoice_id):
+        process_invoice(invoice_id, as_of=timezone.now())
 
 
 @db_task(retries=3, retry_delay=30, name="invoicing.cancel")
@@ -53,7 +56,21 @@ def deliver_invoice_job(invoice_id: int) -> None:
     """Render the PDF and send the email of one stamped invoice."""
     from timbra.delivery.services import deliver_invoice
 
-    deliver_invoice(invoice_id, as_of=timezone.now())
+    with _counted_failures("delivery.send", invoice_id):
+        deliver_invoice(invoice_id, as_of=timezone.now())
+
+
+@contextmanager
+def _counted_failures(job: str, invoice_id: int) -> Iterator[None]:
+    """Count an unexpected failure on the invoice (poison work is held, issue 14 §1), then
+    re-raise so Huey's retries still run."""
+    try:
+        yield
+    except Exception as exc:
+        from timbra.invoicing.poison import note_job_failure
+
+        note_job_failure(invoice_id, exc, job=job, as_of=timezone.now())
+        raise
 
 
 @db_task(retries=3, retry_delay=10, name="payments.process_event")

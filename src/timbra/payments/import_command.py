@@ -3,6 +3,7 @@ The work itself is payments.services.import_csv (the same service as the API).""
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +15,7 @@ from timbra.orgs.models import Org
 from timbra.payments.services.import_csv import (
     REJECTED,
     FileRejected,
+    decode_file,
     import_payments,
     read_rows,
     write_report,
@@ -29,11 +31,12 @@ def run(path: Path, *, org_id: int | None, livemode: bool, report_path: Path | N
     if org is None:
         return 2
     try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            rows = list(read_rows(stream))
-            with tqdm(total=len(rows), unit="fila", desc="Importando", file=err, disable=None) as bar:
-                report = import_payments(org, rows, livemode=livemode, as_of=timezone.now(),
-                                         on_row=lambda _: bar.update())
+        text, encoding = decode_file(path.read_bytes())
+        print(f"Codificación del archivo: {encoding}.", file=out)
+        rows = list(read_rows(io.StringIO(text, newline="")))
+        with tqdm(total=len(rows), unit="fila", desc="Importando", file=err, disable=None) as bar:
+            report = import_payments(org, rows, livemode=livemode, as_of=timezone.now(),
+                                     on_row=lambda _: bar.update())
     except (OSError, UnicodeDecodeError) as exc:
         print(f"No se pudo leer {path}: {exc}", file=err)
         return 2

@@ -69,12 +69,16 @@ class WebhookEvent(models.Model):
     IGNORED = "ignored"
     WAITING = "waiting"
     FAILED = "failed"
+    # Correctly signed but unreadable (not JSON, not an event, a `created` out of range...):
+    # kept, so the fact is never lost, and shown with its reason; never processed.
+    REJECTED = "rejected"
     STATUSES = [
         (RECEIVED, "Recibido"),
         (PROCESSED, "Procesado"),
         (IGNORED, "Ignorado"),
         (WAITING, "En espera"),
         (FAILED, "Con error"),
+        (REJECTED, "Rechazado"),
     ]
     OPEN = (RECEIVED, WAITING, FAILED)  # statuses a (re)process may still change
 

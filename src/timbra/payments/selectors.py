@@ -68,7 +68,7 @@ def parsed_payload(event: WebhookEvent) -> Any:
     """The stored body as JSON (what a person wants to read), or the raw text if it is not JSON."""
     try:
         return json.loads(event.payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # a signed but hostile body (issue 14 §1) stays text
         return event.payload
 
 

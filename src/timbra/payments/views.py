@@ -53,10 +53,9 @@ def webhook(request: HttpRequest, provider: str, token: str) -> JsonResponse:
     connection = find_connection(provider, token) if provider in SIGNATURES else None
     if connection is None:
         return _error(404, "not_found", "No existe una conexión activa para esta URL de webhook.")
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-        return _error(413, "payload_too_large", f"El cuerpo supera {MAX_BODY_BYTES // 1024} KB.")
-    payload = request.body
+    payload = _read_body(request)
+    if isinstance(payload, JsonResponse):
+        return payload
     if len(payload) > MAX_BODY_BYTES:
         return _error(413, "payload_too_large", f"El cuerpo supera {MAX_BODY_BYTES // 1024} KB.")
     try:
@@ -67,4 +66,26 @@ def webhook(request: HttpRequest, provider: str, token: str) -> JsonResponse:
         # Not stored means not acknowledged: a non-2xx makes the gateway deliver it again.
         log.exception("webhook not stored (connection %s)", connection.pk)
         return _error(503, "unavailable", "No se pudo guardar el evento; se reintentará la entrega.")
-    return JsonResponse({"received": True, "duplicate": received.duplicate})
+    answer: dict[str, object] = {"received": True, "duplicate": received.duplicate}
+    if received.rejected is not None:
+        # Stored, so acknowledged (a retry would bring the same bytes); rejected, and shown on Eventos.
+        answer["rejected"] = {"code": received.rejected.code, "message": received.rejected.message}
+    return JsonResponse(answer)
+
+
+def _read_body(request: HttpRequest) -> bytes | JsonResponse:
+    """The raw body, also when it comes chunked without Content-Length (issue 14 §1): Django
+    reads such a body as empty, so it is read from the server's stream when the server says
+    the stream ends (`wsgi.input_terminated`, as gunicorn does), else 411."""
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not declared and chunked:
+        if not request.META.get("wsgi.input_terminated"):
+            return _error(411, "length_required",
+                          "Envía el encabezado Content-Length: este servidor no lee cuerpos fragmentados (chunked).")
+        body: bytes = request.META["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        return body
+    declared = declared or "0"
+    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        return _error(413, "payload_too_large", f"El cuerpo supera {MAX_BODY_BYTES // 1024} KB.")
+    return request.body

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.backends.sqlite3 import base
 
 from timbra.sqlite.gate import WriterGate
+from timbra.sqlite.private import make_private
 
 
 class DatabaseWrapper(base.DatabaseWrapper):  # type: ignore[misc]
@@ -15,6 +16,11 @@ class DatabaseWrapper(base.DatabaseWrapper):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         # Django gives each thread its own wrapper, so each thread its own gate (own open file).
         self._writer_gate: WriterGate | None = None
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        if not self.is_in_memory_db():
+            make_private(str(conn_params.get("database", "")))  # 0600, with its -wal/-shm (issue 14 §2)
+        return super().get_new_connection(conn_params)
 
     def _start_transaction_under_autocommit(self) -> None:
         if not self.is_in_memory_db():

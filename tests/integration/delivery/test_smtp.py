@@ -87,3 +87,24 @@ def test_a_temporary_smtp_failure_is_retried_and_a_permanent_one_is_flagged(org,
     assert failed.status == Delivery.FAILED and "550" in failed.last_error
     assert held.status == InvoiceStatus.STAMPED  # stamped stays valid; the failure is in needs-attention
     assert held.events.filter(kind="email_failed").exists()
+
+
+def test_an_email_retry_waits_for_its_backoff(org, customer, product, smtp, monkeypatch):
+    # given a temporary SMTP failure at t0 (issue 14 §4: nothing caught a retry ignoring next_attempt_at)
+    from timbra.delivery.services import deliver_invoice
+
+    monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)
+    smtp.fail = ["451 4.3.0 Intenta más tarde"]
+    invoice = make_invoice(org, customer, product=product)
+    t0 = invoice.created_at
+    process_invoice(invoice.pk, as_of=t0)
+    delivery = Delivery.objects.get(invoice=invoice)
+    # then the first retry is due one minute later
+    assert delivery.attempts == 1 and delivery.next_attempt_at == t0 + timedelta(seconds=60)
+    # when a retry job runs before that, nothing is sent and nothing is counted
+    early = deliver_invoice(invoice.pk, as_of=t0 + timedelta(seconds=59))
+    assert early.status == InvoiceStatus.STAMPED and smtp.messages == []
+    assert Delivery.objects.get(pk=delivery.pk).attempts == 1
+    # and once due, it goes out
+    due = deliver_invoice(invoice.pk, as_of=t0 + timedelta(seconds=60))
+    assert due.status == InvoiceStatus.DELIVERED and len(smtp.messages) == 1

@@ -75,3 +75,36 @@ def test_the_same_business_fact_never_makes_two_invoices(org, customer, product)
     first = _create(org, customer, LineInput(product_id=product.pk), source="stripe", source_id="ch_123")
     again = _create(org, customer, LineInput(product_id=product.pk), source="stripe", source_id="ch_123")
     assert again.pk == first.pk and Invoice.objects.count() == 1
+
+
+def test_the_database_itself_refuses_a_second_invoice_for_one_business_fact(org, customer, product):
+    # given an invoice for Stripe charge ch_123 (issue 14 §4: the unique key proven without a race)
+    from django.db import IntegrityError, transaction
+
+    first = _create(org, customer, LineInput(product_id=product.pk), source="stripe", source_id="ch_123")
+    copy = Invoice.objects.get(pk=first.pk)
+    copy.pk = copy.uuid = None
+    copy.folio = f"{copy.folio}-otro"  # a fresh folio: only the business key is left to collide
+    # when a second row for the same (org, source, source_id) is inserted directly, bypassing the service
+    with pytest.raises(IntegrityError, match="source|one_invoice_per_business_fact"), transaction.atomic():
+        copy.save(force_insert=True)
+    # then only the first exists
+    assert Invoice.objects.filter(org=org, source="stripe", source_id="ch_123").count() == 1
+
+
+def test_the_same_gateway_id_in_two_orgs_makes_one_invoice_each(org, customer, product):
+    # given another org whose gateway charge happens to have the same id
+    from tests.factories import make_customer, make_product
+
+    other = make_org(rfc="URE180429TM6", nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA")
+    other_customer, other_product = make_customer(other, rfc="EWE1709045U0"), make_product(other)
+    # when each org invoices "stripe ch_123"
+    mine = _create(org, customer, LineInput(product_id=product.pk), source="stripe", source_id="ch_123")
+    theirs = create_invoice(other, InvoiceInput(customer_id=other_customer.pk, forma_pago="04",
+                                                lines=(LineInput(product_id=other_product.pk),),
+                                                source="stripe", source_id="ch_123"),
+                            livemode=False, as_of=other.created_at)
+    # then each org has its own invoice, and a repeat in either org changes nothing
+    assert mine.pk != theirs.pk and (mine.org_id, theirs.org_id) == (org.pk, other.pk)
+    again = _create(org, customer, LineInput(product_id=product.pk), source="stripe", source_id="ch_123")
+    assert again.pk == mine.pk and Invoice.objects.filter(source_id="ch_123").count() == 2

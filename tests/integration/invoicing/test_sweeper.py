@@ -59,3 +59,23 @@ def test_a_stamped_invoice_whose_delivery_was_lost_is_delivered_by_the_sweeper(o
     counts = sweep_stuck_work(as_of=invoice.created_at + timedelta(minutes=5))
     invoice.refresh_from_db()
     assert counts["stamped"] == 1 and invoice.status == InvoiceStatus.DELIVERED
+
+
+def test_the_sweeper_leaves_a_stamped_invoice_whose_email_retry_is_not_due(org, customer, product, monkeypatch):
+    # given a stamped invoice whose email failed and is backing off (issue 14 §4)
+    from timbra.delivery.models import Delivery
+
+    monkeypatch.setattr(jobs, "enqueue", lambda *a, **k: None)
+    invoice = make_invoice(org, customer, product=product)
+    with monkeypatch.context() as patch:
+        from timbra.delivery import services as delivery_services
+
+        patch.setattr(delivery_services, "render_pdf_for", lambda *a, **k: (_ for _ in ()).throw(OSError("crash")))
+        process_invoice(invoice.pk, as_of=invoice.created_at)
+    retry_at = invoice.created_at + timedelta(minutes=30)
+    Delivery.objects.filter(invoice=invoice).update(next_attempt_at=retry_at)
+    # when the sweeper runs while the retry is not due, and again once it is
+    before = sweep_stuck_work(as_of=retry_at - timedelta(seconds=1))
+    after = sweep_stuck_work(as_of=retry_at)
+    # then only the second pass takes it
+    assert before["stamped"] == 0 and after["stamped"] == 1

@@ -63,13 +63,14 @@ def test_a_delivery_signed_by_an_unknown_key_is_rejected_counted_and_not_stored(
     assert GatewayConnection.objects.get(pk=conekta.pk).rejected_signatures == 1
 
 
-def test_a_signed_body_that_is_not_json_gets_a_clear_400(conekta, post_hook):
+def test_a_signed_body_that_is_not_json_is_stored_as_rejected(conekta, post_hook):
     payload = b"order.paid, but not JSON"
 
     response = post_hook.conekta(conekta, payload, digest=sign(payload))
 
-    assert response.status_code == 400
-    assert response.json()["error"] == {"code": "payload_not_json", "message": "El cuerpo no es JSON válido."}
+    assert response.status_code == 200
+    assert response.json()["rejected"] == {"code": "payload_not_json", "message": "El cuerpo no es JSON válido."}
+    assert WebhookEvent.objects.get().status == WebhookEvent.REJECTED
 
 
 def test_a_rotated_webhook_key_is_accepted_alongside_the_old_one(conekta, post_hook):

@@ -90,8 +90,13 @@ def test_a_signature_older_than_five_minutes_is_rejected_as_stale(connection, de
 
 def test_a_signature_within_the_tolerance_is_accepted(connection, deliver):
     signed_at = int(connection.created_at.timestamp()) - 299
+    data = event("invoice_paid")
 
-    assert deliver(connection, event("invoice_paid"), timestamp=signed_at).status_code == 200
+    assert deliver(connection, data, timestamp=signed_at).status_code == 200
+    # the 200 means stored (issue 14 §4): the row is there, byte for byte, in this org
+    stored = WebhookEvent.objects.get()
+    assert (stored.org_id, stored.connection_id, stored.event_id) == (connection.org_id, connection.pk, data["id"])
+    assert stored.payload.encode() == body(data) and stored.status == WebhookEvent.PROCESSED
 
 
 def test_an_unknown_token_is_404_and_stores_nothing(connection, deliver):
@@ -108,12 +113,16 @@ def test_a_disabled_connection_answers_404(connection, deliver):
     assert WebhookEvent.objects.count() == 0
 
 
-def test_a_signed_body_that_is_not_json_gets_a_clear_400(connection, deliver):
+def test_a_signed_body_that_is_not_json_is_stored_as_rejected_with_its_reason(connection, deliver):
+    # when a correctly signed body is not JSON
     response = deliver(connection, b"esto no es json")
-
-    assert response.status_code == 400
-    assert response.json()["error"] == {"code": "payload_not_json", "message": "El cuerpo no es JSON válido."}
-    assert WebhookEvent.objects.count() == 0 and _rejections(connection) == 0
+    # then it is acknowledged (kept: the gateway need not retry), stored and rejected visibly
+    assert response.status_code == 200
+    assert response.json()["rejected"] == {"code": "payload_not_json", "message": "El cuerpo no es JSON válido."}
+    stored = WebhookEvent.objects.get()
+    assert stored.status == WebhookEvent.REJECTED and stored.payload == "esto no es json"
+    assert stored.reason == "Evento rechazado: El cuerpo no es JSON válido."
+    assert _rejections(connection) == 0 and Payment.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -124,12 +133,14 @@ def test_a_signed_body_that_is_not_json_gets_a_clear_400(connection, deliver):
         b'{"object": "event", "id": "evt_1", "type": "charge.succeeded"}',
     ],
 )
-def test_a_signed_json_that_is_not_an_event_gets_a_clear_400(connection, deliver, payload):
+def test_a_signed_json_that_is_not_an_event_is_stored_as_rejected(connection, deliver, payload):
     response = deliver(connection, payload)
 
-    assert response.status_code == 400 and response.json()["error"]["code"] == "payload_not_event"
-    assert "evento" in response.json()["error"]["message"]
-    assert WebhookEvent.objects.count() == 0
+    assert response.status_code == 200 and response.json()["rejected"]["code"] == "payload_not_event"
+    assert "evento" in response.json()["rejected"]["message"]
+    stored = WebhookEvent.objects.get()
+    assert stored.status == WebhookEvent.REJECTED and "evento" in stored.reason
+    assert Payment.objects.count() == 0
 
 
 def test_a_body_over_the_size_limit_is_refused(connection, deliver):
@@ -165,6 +176,7 @@ def test_after_removing_the_old_secret_it_is_rejected(connection, deliver):
     assert signing_secrets(connection) == [OTHER_SECRET]
     assert deliver(connection, event("invoice_paid"), secrets=(SECRET,)).status_code == 400
     assert deliver(connection, event("invoice_paid"), secrets=(OTHER_SECRET,)).status_code == 200
+    assert WebhookEvent.objects.get().event_id == event("invoice_paid")["id"]
 
 
 def test_a_database_failure_is_not_acknowledged_so_stripe_retries(connection, deliver, monkeypatch):
@@ -179,9 +191,10 @@ def test_a_database_failure_is_not_acknowledged_so_stripe_retries(connection, de
     assert response.status_code == 503 and response.json()["error"]["code"] == "unavailable"
     monkeypatch.undo()
     assert WebhookEvent.objects.count() == 0 and Invoice.objects.count() == 0
-    # and the retry goes through
+    # and the retry goes through, stored once
     assert deliver(connection, event("invoice_paid")).status_code == 200
     assert Invoice.objects.count() == 1
+    assert WebhookEvent.objects.get().invoice_id == Invoice.objects.get().pk
 
 
 def test_duplicate_delivery_seconds_apart_keeps_one_row_and_one_invoice(connection, deliver, frozen):

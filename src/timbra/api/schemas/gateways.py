@@ -99,7 +99,8 @@ class EventSummary(Schema):
     event_id: str = Field(description="El id del evento en la pasarela (`evt_…`).")
     event_type: str
     livemode: bool
-    status: str = Field(description="received, processed, ignored, waiting o failed.")
+    status: str = Field(description="received, processed, ignored, waiting, failed o rejected (firmado pero "
+                        "ilegible: no se procesa).")
     status_label: str
     reason: str = Field(description="Qué produjo o por qué no (en español).")
     attempts: int
@@ -122,7 +123,7 @@ class EventOut(EventSummary):
 
 
 class EventFilters(Schema):
-    status: Literal["received", "processed", "ignored", "waiting", "failed"] | None = None
+    status: Literal["received", "processed", "ignored", "waiting", "failed", "rejected"] | None = None
     type: str | None = Field(None, max_length=100, description="Tipo de evento, p. ej. «invoice.paid».")
     connection_id: int | None = None
 

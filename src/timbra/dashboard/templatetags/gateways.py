@@ -12,7 +12,7 @@ register = template.Library()
 
 # Reuse the invoice badge colours: done = delivered, waiting = held, error = danger-ish.
 _EVENT_CLASS = {"received": "sealed", "processed": "delivered", "ignored": "draft", "waiting": "held",
-                "failed": "delivery-failed"}
+                "failed": "delivery-failed", "rejected": "delivery-failed"}
 _PAYMENT_CLASS = {"pending": "sealed", "invoiced": "delivered", "applied": "delivered",
                   "awaiting_fiscal_data": "held", "not_invoiced": "draft", "failed": "delivery-failed"}
 _REFUND_CLASS = {"pending": "sealed", "waiting": "sealed", "credited": "delivered", "held": "held",

@@ -45,7 +45,10 @@ def event_detail(request: HttpRequest, tenant: Tenant, event_id: int) -> HttpRes
     event = event_or_404(tenant, event_id)
     payload = selectors.parsed_payload(event)
     # Pretty-printed for people; the template escapes it (a payload is attacker-controlled text).
-    pretty = json.dumps(payload, indent=2, ensure_ascii=False) if not isinstance(payload, str) else payload
+    try:
+        pretty = json.dumps(payload, indent=2, ensure_ascii=False) if not isinstance(payload, str) else payload
+    except RecursionError:  # nested deeper than the encoder goes: shown as received
+        pretty = event.payload
     return render_page(request, tenant, "dashboard/gateways/event_detail.html",
                        {"event": event, "payload": pretty, "nav": "events",
                         "provider": PROVIDER_LABELS.get(event.provider, event.provider),

@@ -27,7 +27,11 @@ class SignatureRejected(WebhookRejected):
 
 
 class PayloadRejected(WebhookRejected):
-    """Correctly signed, but the body is not JSON or not an event."""
+    """The body is not JSON or not an event."""
+
+
+class MalformedEvent(PayloadRejected):
+    """Correctly signed, but unreadable: stored as rejected (never lost), never processed."""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from timbra.payments.gateways.base import (
     Outcome,
     SignatureRejected,
 )
-from timbra.payments.gateways.envelope import event_envelope
+from timbra.payments.gateways.envelope import event_envelope, parse_signed
 
 PROVIDER = "conekta"
 
@@ -105,7 +105,7 @@ class ConektaAdapter:
     ) -> GatewayEvent:
         """Verify the DIGEST signature (any of the connection's public keys), then parse."""
         verify_signature(payload, header, secrets)
-        return parse_event(payload)
+        return parse_signed(parse_event, payload)
 
     def parse_stored(self, payload: str) -> GatewayEvent:
         """Parse an event from the inbox (verified when it arrived)."""

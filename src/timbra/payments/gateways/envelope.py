@@ -4,10 +4,11 @@ envelope that Stripe and Conekta share."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from timbra.payments.gateways.base import PayloadRejected
+from timbra.payments.gateways.base import GatewayEvent, MalformedEvent, PayloadRejected
 
 
 def load_json(payload: bytes | str) -> Any:
@@ -30,3 +31,21 @@ def event_envelope(
     if not data.get("id") or not data.get("type") or not isinstance(obj, dict) or not data.get(created_key):
         raise PayloadRejected("payload_not_event", f"Al evento le falta id, type, {created_key} o data.object.")
     return data, obj
+
+
+# What a hostile but correctly signed body can make parsing raise: `created` as text (ValueError),
+# as a list (TypeError), as 1e30 (OverflowError, or OSError on some platforms), 100,000 nested
+# arrays (RecursionError). Issue 14 §1: each is a rejected event, never a 500.
+_UNREADABLE = (ValueError, TypeError, OverflowError, OSError, RecursionError, KeyError, AttributeError)
+
+
+def parse_signed(parse: Callable[[bytes], GatewayEvent], payload: bytes) -> GatewayEvent:
+    """`parse(payload)` for a body whose signature was verified: any failure is MalformedEvent."""
+    try:
+        return parse(payload)
+    except PayloadRejected as exc:
+        raise MalformedEvent(exc.code, exc.message) from None
+    except _UNREADABLE as exc:
+        raise MalformedEvent(
+            "payload_malformed", f"El evento está firmado pero no se puede leer ({type(exc).__name__})."
+        ) from None

@@ -31,7 +31,7 @@ from timbra.payments.gateways.base import (
     Skip,
 )
 from timbra.payments.gateways.clients import MercadoPagoApi
-from timbra.payments.gateways.envelope import load_json
+from timbra.payments.gateways.envelope import load_json, parse_signed
 
 PROVIDER = "mercadopago"
 TOLERANCE_SECONDS = 300  # as Stripe's: a missed notification is found by the reconciler anyway
@@ -153,7 +153,7 @@ class MercadoPagoAdapter:
         """Verify the manifest's signature (any secret) for the body's payment id, then parse."""
         data = _load(payload)
         verify_signature(header, str(data["data"]["id"]), secrets, now=now)
-        return parse_event(payload)
+        return parse_signed(parse_event, payload)
 
     def parse_stored(self, payload: str) -> GatewayEvent:
         """Parse a notification from the inbox (verified when it arrived)."""

@@ -30,7 +30,7 @@ from timbra.payments.gateways.base import (
     Outcome,
     SignatureRejected,
 )
-from timbra.payments.gateways.envelope import event_envelope
+from timbra.payments.gateways.envelope import event_envelope, parse_signed
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class StripeAdapter:
     ) -> GatewayEvent:
         """Verify the signature (any secret), then parse the body."""
         verify_signature(payload, header, secrets, now=now)
-        return parse_event(payload)
+        return parse_signed(parse_event, payload)
 
     def parse_stored(self, payload: str) -> GatewayEvent:
         """Parse an event from the inbox (verified when it arrived)."""

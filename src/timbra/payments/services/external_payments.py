@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 
 from timbra.customers.models import Customer
 from timbra.domain import catalogs
+from timbra.domain.concept_rules import MAX_IMPORTE
 from timbra.invoicing.errors import InvoicingError, NotFound
 from timbra.orgs.models import Org
 from timbra.payments.gateways.base import CustomerData, MetadataKeys, NormalizedPayment, PaymentLine
@@ -88,8 +89,11 @@ def record_external_payment(
         # A retry: finish whatever an earlier attempt left undone (a crash between steps).
         _check_same(existing, data)
         _link_customer(existing, customer)
-        _record_report(existing, data, as_of=as_of)
-        return _invoice(existing, as_of=as_of), False
+        # Storing the report is the one arbiter of "created" (issue 14 §1): a concurrent request
+        # that recorded the payment but has not stored its report yet may lose it to this one,
+        # and then this one is the request that created the sale.
+        created = _record_report(existing, data, as_of=as_of)
+        return _invoice(existing, as_of=as_of), created
     connection = external_connection(org, livemode=livemode, as_of=as_of)
     normalized = _normalize(data, key=key, livemode=livemode, connection=connection)
     payment = record_payment(connection, normalized, as_of=as_of)
@@ -169,6 +173,9 @@ def _normalize(
     if data.amount <= 0 or data.amount != data.amount.quantize(Decimal("0.01")):
         raise InvoicingError("amount_invalid", f"El monto {data.amount} debe ser positivo y con hasta dos "
                              "decimales.", field="monto")
+    if data.amount >= MAX_IMPORTE:  # no CFDI can carry it (issue 14 §1): refused before it is stored
+        raise InvoicingError("importe_fuera_de_rango", f"El monto {data.amount} excede lo que un CFDI puede "
+                             f"amparar (menos de {MAX_IMPORTE:,}).", field="monto")
     if currency != "MXN" and not data.exchange_rate:
         raise InvoicingError("tipo_cambio_required", f"Un pago en {currency} necesita tipo_cambio (pesos por "
                              "unidad).", field="tipo_cambio")

@@ -1,7 +1,8 @@
 """`timbra import payments FILE.csv`: sales paid outside any connected gateway, one per row,
 each invoiced by the same service as POST /api/v1/payments with purpose "invoice".
 
-Columns (header row; names are case-insensitive, `;` or `,` separated, UTF-8 with or without BOM):
+Columns (header row; names are case-insensitive, `;` or `,` separated; UTF-8 with or without BOM,
+or what Excel writes in Mexico, Windows-1252 / Latin-1: `decode_file` detects it and says which):
 
 | column | required | meaning |
 |---|---|---|
@@ -19,7 +20,8 @@ Columns (header row; names are case-insensitive, `;` or `,` separated, UTF-8 wit
 | meta_<name> | no | metadata `<name>` (the invoicing rules and the metadata keys read it) |
 
 Every row gets an outcome: accepted (new), duplicate (already imported: nothing created) or
-rejected, with the row number and a Spanish reason. A rejected row never stops the rest.
+rejected, with the row number and a Spanish reason. A rejected row never stops the rest (a field
+over the csv module's 128 KB limit included: that row is rejected, issue 14 §1).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import IO
 from zoneinfo import ZoneInfo
+
+from charset_normalizer import from_bytes
 
 from timbra.invoicing.errors import InvoicingError
 from timbra.orgs.models import Org
@@ -56,8 +60,28 @@ ACCEPTED, DUPLICATE, REJECTED = "aceptada", "ya importada", "rechazada"
 REPORT_FIELDS = ["fila", "external_id", "resultado", "estado", "pago_id", "factura", "motivo"]
 
 
+ROW_ERROR = "__row_error__"  # a row the csv module could not read: rejected with this reason
+# What a spreadsheet in Mexico writes when it does not write UTF-8 (Excel: Windows-1252).
+LEGACY_ENCODINGS = ["cp1252", "latin_1", "utf_16"]
+ENCODING_NAMES = {"utf_8": "UTF-8", "cp1252": "Windows-1252", "latin_1": "Latin-1 (ISO-8859-1)",
+                  "utf_16": "UTF-16"}
+
+
 class FileRejected(Exception):
     """The file as a whole cannot be read (no header, unknown or missing columns)."""
+
+
+def decode_file(data: bytes) -> tuple[str, str]:
+    """(text, the encoding's name for people): UTF-8 (with or without BOM) when it is UTF-8,
+    else the legacy encoding charset-normalizer finds most plausible; FileRejected if none fits."""
+    try:
+        return data.decode("utf-8-sig"), ENCODING_NAMES["utf_8"]
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data, cp_isolation=LEGACY_ENCODINGS).best()
+    if best is None:
+        raise FileRejected("No se reconoce la codificación del archivo: guárdalo como CSV UTF-8.")
+    return str(best), ENCODING_NAMES.get(best.encoding, best.encoding)
 
 
 @dataclass(frozen=True)
@@ -115,7 +139,14 @@ def read_rows(stream: IO[str]) -> Iterator[tuple[int, dict[str, str]]]:
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise FileRejected(f"Falta la columna obligatoria «{missing[0]}».")
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over 128 KB: this row is rejected, the rest goes on
+            yield reader.line_num, {ROW_ERROR: f"La fila no se pudo leer como CSV ({exc})."}
+            continue
         if any(v.strip() for v in values):
             yield reader.line_num, {n: v.strip() for n, v in zip(names, values, strict=False)}
 
@@ -146,6 +177,8 @@ def _import_row(
     org: Org, line: int, row: dict[str, str], *, livemode: bool, as_of: datetime, tz: ZoneInfo
 ) -> RowResult:
     external_id = row.get("external_id", "")
+    if ROW_ERROR in row:
+        return RowResult(line, external_id, REJECTED, reason=row[ROW_ERROR])
     try:
         data = parse_row(row, tz=tz, as_of=as_of)
         payment, created = record_external_payment(org, data, livemode=livemode, as_of=as_of)

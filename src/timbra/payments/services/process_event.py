@@ -14,12 +14,14 @@ from datetime import datetime
 from django.db.models import F, Q
 
 from timbra import jobs
+from timbra.domain.concept_rules import MAX_IMPORTE
 from timbra.payments.gateways.base import GatewayUnavailable, NormalizedPayment, Skip
 from timbra.payments.models import Payment, WebhookEvent
 from timbra.payments.services.adapters import adapter_for
 from timbra.payments.services.invoice_payment import invoice_payment
 from timbra.payments.services.lifecycle import handle_lifecycle
 from timbra.payments.services.record_payment import record_payment
+from timbra.payments.services.sweep_events import MAX_ATTEMPTS
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +42,14 @@ def process_event(event_id: int, *, as_of: datetime) -> WebhookEvent:
         )
         raise
     except Exception as exc:
-        # Visible on the events page, then re-raised so the job's retries run it again.
-        _finish(
-            event,
-            WebhookEvent.FAILED,
-            f"Error inesperado al procesar el evento ({type(exc).__name__}); se reintentará.",
-            as_of=as_of,
-        )
+        # Visible on the events page, then re-raised so the job's retries run it again; after
+        # MAX_ATTEMPTS the sweeper stops (poison work is held, issue 14 §1) and the reason says so.
+        if event.attempts + 1 >= MAX_ATTEMPTS:
+            reason = (f"Error inesperado al procesar el evento ({type(exc).__name__}) en {MAX_ATTEMPTS} "
+                      "intentos; ya no se reintenta solo. Revísalo y usa «Reprocesar» cuando se corrija.")
+        else:
+            reason = f"Error inesperado al procesar el evento ({type(exc).__name__}); se reintentará."
+        _finish(event, WebhookEvent.FAILED, reason, as_of=as_of)
         raise
 
 
@@ -67,12 +70,24 @@ def _process(event: WebhookEvent, *, as_of: datetime) -> WebhookEvent:
     if not isinstance(outcome, NormalizedPayment):  # refunds, disputes, voids, customer changes
         done = handle_lifecycle(connection, outcome, as_of=as_of)
         return _finish(event, done.status, done.reason, as_of=as_of, payment=done.payment, waiting_on=done.waiting_on)
+    if (too_big := _beyond_a_cfdi(outcome)) is not None:
+        return _finish(event, WebhookEvent.REJECTED, too_big, as_of=as_of)
     payment = record_payment(connection, outcome, as_of=as_of)
     payment = invoice_payment(payment.pk, as_of=as_of)
     _wake_waiting(event, outcome)
     # A payment that could not be invoiced (bad configuration) keeps its event open to re-process.
     status = WebhookEvent.FAILED if payment.status == Payment.FAILED else WebhookEvent.PROCESSED
     return _finish(event, status, _summary(payment), as_of=as_of, payment=payment)
+
+
+def _beyond_a_cfdi(payment: NormalizedPayment) -> str | None:
+    """Why an amount no CFDI can carry is refused at the edge (issue 14 §1), or None: stored, it
+    would overflow the database's integers or end as an invoice the PAC must reject."""
+    amounts = [payment.amount, *(line.amount for line in payment.lines)]
+    if all(abs(amount) < MAX_IMPORTE for amount in amounts):
+        return None
+    return (f"El importe {payment.amount} {payment.currency} excede lo que un CFDI puede amparar "
+            f"(menos de {MAX_IMPORTE:,}); no se registra el pago.")
 
 
 def _summary(payment: Payment) -> str:

@@ -7,6 +7,8 @@ and a duplicate delivery (seconds or days later) hits the unique key and changes
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from timbra import jobs
-from timbra.payments.gateways.base import GatewayEvent, NoLookups, SignatureRejected
+from timbra.payments.gateways.base import GatewayEvent, MalformedEvent, NoLookups, SignatureRejected
 from timbra.payments.models import GatewayConnection, WebhookEvent
 from timbra.payments.services import connections
 from timbra.payments.services.adapters import adapter_for
@@ -28,6 +30,7 @@ LAST_EVENT_RESOLUTION = timedelta(minutes=1)
 class Received:
     event: WebhookEvent
     duplicate: bool
+    rejected: MalformedEvent | None = None
 
 
 def receive_webhook(
@@ -36,7 +39,9 @@ def receive_webhook(
     """Verify and durably store one delivery for `connection` (whose org owns the event).
 
     Raises SignatureRejected (after counting it on the connection; nothing else is stored)
-    or PayloadRejected. Database errors propagate: the caller must answer non-2xx."""
+    or PayloadRejected (not signed proof of anything). A correctly signed body that cannot be
+    read is stored as rejected, with its reason (issue 14 §1): the gateway gets its 2xx and
+    the fact is kept. Database errors propagate: the caller must answer non-2xx."""
     adapter = adapter_for(connection, lookups=NoLookups())  # receiving never asks the gateway anything
     try:
         event = adapter.verify_and_parse(
@@ -45,7 +50,44 @@ def receive_webhook(
     except SignatureRejected as exc:
         _count_rejection(connection, exc, now=now)
         raise
+    except MalformedEvent as exc:
+        return store_rejected(connection, payload, exc, now=now)
     return store_event(connection, event, payload.decode("utf-8"), now=now)
+
+
+def store_rejected(connection: GatewayConnection, payload: bytes, exc: MalformedEvent, *, now: datetime) -> Received:
+    """Keep a signed but unreadable body as a `rejected` event (its id when one can be read,
+    else a digest of the bytes, so a redelivery is a duplicate), never queued."""
+    event_id, event_type = _identity(payload)
+    log.warning("signed webhook rejected: connection=%s code=%s", connection.pk, exc.code)
+    row = WebhookEvent(
+        org_id=connection.org_id, connection=connection, provider=connection.provider, event_id=event_id,
+        event_type=event_type, livemode=connection.livemode, payload=payload.decode("utf-8", "backslashreplace"),
+        received_at=now, status=WebhookEvent.REJECTED, reason=f"Evento rechazado: {exc.message}",
+        processed_at=now,
+    )
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:
+        existing = WebhookEvent.objects.get(org_id=connection.org_id, provider=connection.provider, event_id=event_id)
+        return Received(existing, duplicate=True, rejected=exc)
+    return Received(row, duplicate=False, rejected=exc)
+
+
+def _identity(payload: bytes) -> tuple[str, str]:
+    digest = "sin-id:" + hashlib.sha256(payload).hexdigest()[:40]
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):
+        return digest, ""
+    if not isinstance(data, dict):
+        return digest, ""
+    event_id, event_type = data.get("id"), data.get("type")
+    return (
+        str(event_id)[:255] if isinstance(event_id, str | int) and event_id != "" else digest,
+        str(event_type)[:100] if isinstance(event_type, str) else "",
+    )
 
 
 def store_event(connection: GatewayConnection, event: GatewayEvent, payload: str, *, now: datetime) -> Received:
