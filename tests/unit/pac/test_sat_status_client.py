@@ -12,24 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.fakes.sat_status import answer
 from timbra.cfdi.sat_status import SatConsulta, SatUnavailable, StatusQuery
 from timbra.domain.cancellation import Outcome
 
 QUERY = StatusQuery(uuid="AF124DC7-1B3B-4A53-8F44-3A6C2B6F6D01", emisor_rfc="EKU9003173C9",
                     receptor_rfc="URE180429TM6", total="1158.84")
 SOAP_ACTION = "http://tempuri.org/IConsultaCFDIService/Consulta"
-
-
-def answer(codigo: str, estado: str, cancelable: str = "", estatus: str = "", efos: str = "200") -> bytes:
-    return (
-        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
-        '<ConsultaResponse xmlns="http://tempuri.org/"><ConsultaResult '
-        'xmlns:a="http://schemas.datacontract.org/2004/07/Sat.Cfdi.Negocio.ConsultaCfdi.Servicio" '
-        'xmlns:i="http://www.w3.org/2001/XMLSchema-instance">'
-        f"<a:CodigoEstatus>{codigo}</a:CodigoEstatus><a:EsCancelable>{cancelable}</a:EsCancelable>"
-        f"<a:Estado>{estado}</a:Estado><a:EstatusCancelacion>{estatus}</a:EstatusCancelacion>"
-        f"<a:ValidacionEFOS>{efos}</a:ValidacionEFOS></ConsultaResult></ConsultaResponse></s:Body></s:Envelope>"
-    ).encode()
 
 
 class FakeSat(BaseHTTPRequestHandler):

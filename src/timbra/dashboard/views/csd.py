@@ -25,19 +25,26 @@ def _current_csd(org: Org, now: datetime) -> dict[str, object] | None:
             "expiring": csd.valid_to > now and days_left <= org.csd_warn_days}
 
 
+def uploaded_csd(request: HttpRequest, tenant: Tenant, form: CsdUploadForm, *, as_of: datetime) -> Csd | None:
+    """The CSD a valid POST of `form` uploaded (every check of orgs.csds.upload_csd), or None with the
+    reason on the form. Shared by the settings page and the onboarding wizard."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        return upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=as_of)
+    except CsdError as exc:
+        form.add_error(None, exc.message_es)
+        return None
+
+
 @org_view
 def csd_settings(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """Show the active CSD (with an expiry warning) and take a new .cer/.key/password."""
     now = timezone.now()
     form = CsdUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            csd = upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=now)
-        except CsdError as exc:
-            form.add_error(None, exc.message_es)
-        else:
-            messages.success(request, f"CSD {csd.no_certificado} cargado; se usará para sellar las facturas nuevas.")
-            return redirect("dashboard:csd")
+    if (csd := uploaded_csd(request, tenant, form, as_of=now)) is not None:
+        messages.success(request, f"CSD {csd.no_certificado} cargado; se usará para sellar las facturas nuevas.")
+        return redirect("dashboard:csd")
     return render_page(request, tenant, "dashboard/settings/csd.html",
                        {"form": form, "current": _current_csd(tenant.org, now), "nav": "settings", "tab": "csd"})

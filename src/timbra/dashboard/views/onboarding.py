@@ -18,7 +18,6 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from timbra.csd.certificate import CsdError
 from timbra.customers.models import Customer
 from timbra.customers.services import create_customer
 from timbra.dashboard.access import (
@@ -31,11 +30,10 @@ from timbra.dashboard.access import (
 )
 from timbra.dashboard.forms import CsdUploadForm, CustomerForm, attach_error
 from timbra.dashboard.onboarding_forms import CompanyForm, FirstInvoiceForm, PacForm
-from timbra.dashboard.views.csd import _current_csd
+from timbra.dashboard.views.csd import _current_csd, uploaded_csd
 from timbra.invoicing.create import create_invoice
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.models import Invoice
-from timbra.orgs.csds import upload_csd
 from timbra.orgs.models import Org, OrgPac
 from timbra.orgs.onboarding import correct_fiscal_data, create_company, go_live, go_test_only
 from timbra.orgs.pac_settings import PACS, check_pac_connection, save_pac_settings
@@ -127,15 +125,9 @@ def csd(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     """Step 2: the CSD, with every check of the settings page (orgs.csds.upload_csd)."""
     now = timezone.now()
     form = CsdUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            uploaded = upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=now)
-        except CsdError as exc:
-            form.add_error(None, exc.message_es)
-        else:
-            messages.success(request, f"CSD {uploaded.no_certificado} cargado.")
-            return redirect("dashboard:onboarding_pac")
+    if (uploaded := uploaded_csd(request, tenant, form, as_of=now)) is not None:
+        messages.success(request, f"CSD {uploaded.no_certificado} cargado.")
+        return redirect("dashboard:onboarding_pac")
     return _page(request, tenant, "csd", {"form": form, "current": _current_csd(tenant.org, now)})
 
 
