@@ -33,6 +33,7 @@ SERVICES = {
     "globalinvoice.issue_due": [("timbra.globalinvoice.services.issue", "issue_due_global_invoices"),
                                 ("timbra.globalinvoice.services.rate_limit", "forget_before")],
     "portal.chase": [("timbra.portal.services.chase", "send_due_reminders")],
+    "invoicing.sat_status": [("timbra.invoicing.sat_check", "check_recent")],
 }
 
 

@@ -44,7 +44,7 @@ def test_a_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page(api):
     # given: a browser-like client that enforces CSRF, like the real server does
     client = Client(enforce_csrf_checks=True)
     # when
-    response = client.post(BASE + "/invoices/1/cancel", data="{}", content_type="application/json",
+    response = client.post(BASE + "/invoices/1/no-such-action", data="{}", content_type="application/json",
                            headers=api._headers(None))
     # then
     assert response.status_code == 404

@@ -36,7 +36,8 @@ def test_a_draft_whose_job_fails_unexpectedly_n_times_is_held_with_a_spanish_rea
     assert invoice.status == InvoiceStatus.HELD and invoice.hold_code == POISON_CODE
     assert f"falló {MAX_JOB_FAILURES} veces" in invoice.hold_message and "TypeError" in invoice.hold_message
     later = invoice.status_changed_at + timedelta(hours=1)
-    assert sweep.sweep_stuck_work(as_of=later) == {"draft": 0, "sealed": 0, "stamped": 0}
+    assert sweep.sweep_stuck_work(as_of=later) == {"draft": 0, "sealed": 0, "stamped": 0, "cancelling": 0,
+                                                   "substituted": 0}
     # and once fixed, "Reintentar" sends it again with a clean count
     monkeypatch.undo()
     monkeypatch.setattr(jobs, "enqueue_on_commit", lambda *a, **k: None)
