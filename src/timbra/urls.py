@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from timbra import api
 from timbra.dashboard.forms import LoginForm
@@ -8,6 +10,7 @@ from timbra.health import healthz
 
 urlpatterns = [
     path("healthz", healthz),
+    path("favicon.ico", RedirectView.as_view(url=static("dashboard/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls()),  # public REST API; docs at /api/v1/docs
     path("hooks/", include("timbra.payments.urls")),  # gateway webhooks: POST /hooks/stripe/<token>

@@ -15,6 +15,7 @@ from timbra.dashboard.views import (
     gateway_refunds,
     gateways,
     global_invoice,
+    home,
     invoice_actions,
     invoices,
     mode,
@@ -32,7 +33,9 @@ from timbra.dashboard.views import (
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", invoices.invoice_list, name="invoice_list"),
+    path("", home.home, name="home"),
+    path("facturas/", invoices.invoice_list, name="invoice_list"),
+    path("facturas/<int:invoice_id>/estado/", invoices.invoice_status, name="invoice_status"),
     path("facturas/nueva/", invoices.invoice_new, name="invoice_new"),
     path("facturas/<int:invoice_id>/", invoices.invoice_detail, name="invoice_detail"),
     path("facturas/<int:invoice_id>/pdf/", invoice_actions.invoice_pdf, name="invoice_pdf"),

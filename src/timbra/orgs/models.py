@@ -19,6 +19,9 @@ class Org(models.Model):
     logo = models.BinaryField(null=True, blank=True)
     default_serie = models.CharField(max_length=25, default="A")
     csd_warn_days = models.PositiveSmallIntegerField(default=30)
+    # What one invoice would cost a person by hand (look up data, type, stamp, email): "Inicio"
+    # shows documents × this as the hours Timbra saved (issue 13).
+    minutes_per_invoice = models.PositiveSmallIntegerField(default=5)
     # The explicit switch to live (issue 11): set by orgs.onboarding.go_live only once a real PAC
     # and a valid CSD are configured. Until then live-mode invoices wait (held, pac_not_configured).
     live_enabled_at = models.DateTimeField(null=True, blank=True)

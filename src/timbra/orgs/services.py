@@ -83,7 +83,7 @@ def revoke_api_key(key: ApiKey, *, as_of: datetime) -> None:
 
 
 def update_org_settings(org: Org, *, email: str, brand_color: str, default_serie: str,
-                        logo: bytes | None, remove_logo: bool) -> Org:
+                        logo: bytes | None, remove_logo: bool, minutes_per_invoice: int | None = None) -> Org:
     """Save an org's presentation settings (email, colour, logo, serie); fiscal identity (RFC,
     razón social, régimen, CP) is not editable: it must match the CSD and the SAT's records.
 
@@ -92,6 +92,9 @@ def update_org_settings(org: Org, *, email: str, brand_color: str, default_serie
     The serie's folio counter is created now so the first invoice of a new serie starts at 1."""
     org.email, org.brand_color, org.default_serie = email, brand_color.upper(), default_serie
     fields = ["email", "brand_color", "default_serie"]
+    if minutes_per_invoice is not None:
+        org.minutes_per_invoice = minutes_per_invoice
+        fields.append("minutes_per_invoice")
     if logo is not None:
         org.logo = logo
         fields.append("logo")

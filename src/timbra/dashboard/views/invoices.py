@@ -8,8 +8,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from timbra.catalog.models import Product
 from timbra.customers.models import Customer
@@ -23,6 +24,8 @@ from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.models import Invoice, InvoiceDocument
 
 PAGE_SIZE = 25
+# States the pipeline leaves on its own within seconds: their badge polls (htmx) until it settles.
+MOVING = (InvoiceStatus.DRAFT, InvoiceStatus.SEALED, InvoiceStatus.STAMPED)
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 
 
@@ -46,7 +49,7 @@ def _search(invoices: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:
 
 @org_view
 def invoice_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    """Inicio: the org's invoices, filtered by status and a free-text search."""
+    """The org's invoices, filtered by status and a free-text search."""
     form = InvoiceFilterForm(request.GET or None)
     invoices = selectors.invoices_for(tenant.org, livemode=tenant.livemode)
     if form.is_valid():
@@ -56,7 +59,19 @@ def invoice_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
     attention = selectors.needs_attention(tenant.org, livemode=tenant.livemode).count()
     return render_page(request, tenant, "dashboard/invoices/list.html",
-                       {"form": form, "page": page, "attention_count": attention, "nav": "invoices"})
+                       {"form": form, "page": page, "attention_count": attention, "nav": "invoices",
+                        "moving": MOVING})
+
+
+@org_view
+@require_GET
+def invoice_status(request: HttpRequest, tenant: Tenant, invoice_id: int) -> HttpResponse:
+    """The invoice's status badge alone: what the invoice and list pages poll (htmx) so a draft
+    turns "Entregada" on screen without a reload."""
+    invoice = invoice_or_404(tenant, invoice_id)
+    response = render(request, "dashboard/invoices/_live_status.html", {"invoice": invoice, "moving": MOVING})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _receptor(invoice: Invoice) -> dict[str, str]:
@@ -83,6 +98,7 @@ def invoice_detail(request: HttpRequest, tenant: Tenant, invoice_id: int) -> Htt
         "can_retry": invoice.status == InvoiceStatus.HELD,
         "can_discard": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.HELD),
         "nav": "invoices",
+        "moving": MOVING,
         **invoice_payments(invoice),
     }
     return render_page(request, tenant, "dashboard/invoices/detail.html", context)

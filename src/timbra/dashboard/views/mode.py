@@ -26,7 +26,7 @@ def _back_to(request: HttpRequest) -> str:
             match = None
         if match is not None and not match.kwargs:
             return target
-    return reverse("dashboard:invoice_list")
+    return reverse("dashboard:home")
 
 
 @org_view
