@@ -102,6 +102,7 @@ urlpatterns = [
     path("reglas/<int:rule_id>/bajar/", rules.rule_move, {"direction": "bajar"}, name="rule_down"),
     path("reglas/<int:rule_id>/eliminar/", rules.rule_delete, name="rule_delete"),
     path("modo/", mode.switch_mode, name="switch_mode"),
+    path("organizacion/", mode.switch_org, name="switch_org"),
     path("registro/", signup.signup, name="signup"),
     path("primeros-pasos/", onboarding.start, name="onboarding"),
     path("primeros-pasos/empresa/", onboarding.company, name="onboarding_company"),

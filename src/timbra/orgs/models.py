@@ -99,11 +99,15 @@ class ApiKey(models.Model):
 
 
 class Membership(models.Model):
-    """A staff user's access to an org's dashboard."""
+    """A staff user's access to an org's dashboard, with a role (orgs.roles). A user may belong to
+    several orgs (issuers) and switches between them; API keys stay per org."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="members")
-    role = models.CharField(max_length=20, default="admin")
+    role = models.CharField(max_length=20, default="owner")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "org"], name="one_membership_per_user_and_org")]
 
 
 class OrgPac(models.Model):

@@ -24,10 +24,13 @@ from timbra.customers.services import create_customer
 from timbra.dashboard.access import (
     LIVEMODE_SESSION_KEY,
     Tenant,
+    active_membership,
     actor_of,
-    membership_org,
+    forbidden,
     org_view,
+    permitted,
     render_page,
+    tenant_of,
 )
 from timbra.dashboard.forms import CsdUploadForm, CustomerForm, attach_error
 from timbra.dashboard.onboarding_forms import CompanyForm, FirstInvoiceForm, PacForm
@@ -72,12 +75,13 @@ def _company_view(view: Any) -> Any:
 
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
-        org = membership_org(request)
-        if org is None:
+        membership = active_membership(request)
+        if membership is None:
             return view(request, None)
-        tenant = Tenant(org=org, livemode=bool(request.session.get(LIVEMODE_SESSION_KEY, False)),
-                        actor=actor_of(request))
-        with timezone.override(ZoneInfo(org.timezone)):
+        tenant = tenant_of(request, membership)
+        if not permitted(request, tenant.role):
+            return forbidden(request, tenant)
+        with timezone.override(ZoneInfo(tenant.org.timezone)):
             return view(request, tenant)
 
     return login_required(wrapper)
