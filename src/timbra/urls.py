@@ -22,5 +22,9 @@ urlpatterns = [
                                                 authentication_form=LoginForm,
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    # Django keeps this session (update_session_auth_hash) and every other session of the user
+    # stops validating: a changed password ends them (issue 13 §3).
+    path("cuenta/contrasena/", auth_views.PasswordChangeView.as_view(
+        template_name="dashboard/auth/password_change.html", success_url="/"), name="password_change"),
     path("", include("timbra.dashboard.urls")),
 ]

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 
 from tests.factories import SAT_DIR
 from timbra import cli
@@ -52,7 +53,9 @@ def test_createuser_adds_a_login_to_the_org(org, monkeypatch, capsys):
 
     assert cli.main(["createuser", "--org", str(org.pk), "--email", "Ana@Kemper.example", "--password-stdin"]) == 0
 
-    user = authenticate(username="ana@kemper.example", password="una-contraseña-larga-7")
+    # Login throttling (django-axes) needs the request that tries the password.
+    user = authenticate(RequestFactory().post("/login/"), username="ana@kemper.example",
+                        password="una-contraseña-larga-7")
     assert user is not None and Membership.objects.get(user=user).org == org
     assert "una-contraseña" not in capsys.readouterr().out
 

@@ -79,6 +79,8 @@ RULES: dict[str, tuple[str, str]] = {
     "switch_mode": (R, R),
     "switch_org": (R, R),
     "members": (MB, MB),
+    "member_role": (MB, MB),
+    "member_remove": (MB, MB),
     "onboarding": (CF, CF),
     "onboarding_company": (CF, CF),
     "onboarding_csd": (CF, CF),
@@ -88,8 +90,8 @@ RULES: dict[str, tuple[str, str]] = {
     "onboarding_invoice": (CF, CF),
     "onboarding_live": (CF, CF),
 }
-# Pages outside the org (no tenant): the stylesheet and sign-up.
-PUBLIC = frozenset({"app_css", "signup"})
+# Pages outside the org (no tenant): the stylesheet, sign-up and the invitation link.
+PUBLIC = frozenset({"app_css", "signup", "invite_accept"})
 
 
 def allowed(role: str, url_name: str | None, method: str) -> bool:
