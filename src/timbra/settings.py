@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "ninja",  # its templates and static files: the API docs load Swagger UI from here, never a CDN
     "django_htmx",
     "axes",  # login throttling and lockout (issue 13 §3)
+    "django_otp",  # second factor: TOTP, optional for everyone, required for owners (issue 13 §3)
+    "django_otp.plugins.otp_totp",
     "huey.contrib.djhuey",
     "timbra.orgs",
     "timbra.customers",
@@ -79,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): this session passed the code
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the Spanish lockout page
@@ -220,6 +223,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "dashboard/auth/locked_out.html"
 AXES_VERBOSE = False
+# An owner's login must carry a second factor (TOTP): until they set one up, the dashboard only
+# shows the setup page. Off only for a throw-away installation.
+TIMBRA_OWNER_2FA = _env_bool("TIMBRA_OWNER_2FA", True)
+OTP_TOTP_ISSUER = "Timbra"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

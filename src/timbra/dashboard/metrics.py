@@ -117,9 +117,9 @@ def _collected(org: Org, livemode: bool, start: datetime, end: datetime) -> Deci
 
 
 def _by_status(org: Org, livemode: bool) -> list[tuple[str, str, int]]:
-    counts = dict(Invoice.objects.filter(org=org, livemode=livemode).values_list("status")
-                  .annotate(n=Count("id")).order_by())
-    return [(status.value, LABELS[status], counts.get(status.value, 0)) for status in InvoiceStatus]
+    # One index-only count per state: a GROUP BY over years of history reads every row.
+    invoices = Invoice.objects.filter(org=org, livemode=livemode)
+    return [(status.value, LABELS[status], invoices.filter(status=status).count()) for status in InvoiceStatus]
 
 
 def _held(org: Org, livemode: bool) -> list[HeldReason]:

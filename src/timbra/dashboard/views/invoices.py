@@ -34,16 +34,27 @@ def invoice_or_404(tenant: Tenant, invoice_id: int) -> Invoice:
     return or_404(selectors.get_invoice(tenant.org, invoice_id, livemode=tenant.livemode), "No se encontró la factura.")
 
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_RFC = re.compile(r"^[A-Za-zÑñ&]{3,4}\d{6}[A-Za-z0-9]{3}$")
+
+
 def _search(invoices: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:
+    """A whole UUID, RFC or folio is matched exactly (indexed: years of history stay fast,
+    issue 13); anything else is a piece of a UUID, an RFC or a name."""
     text = text.strip()
     if not text:
         return invoices
-    match = Q(folio=text) | Q(uuid__icontains=text)
-    if not text.isdigit():  # a bare number is a folio, not a piece of an RFC
-        match |= Q(customer__rfc__icontains=text) | Q(customer__nombre__icontains=text)
+    if _UUID.match(text):
+        return invoices.filter(uuid__in={text, text.upper(), text.lower()})
+    if _RFC.match(text):
+        return invoices.filter(customer__rfc=text.upper())
+    match = Q(folio=text)
     serie, dash, folio = text.rpartition("-")
     if dash and serie and folio.isdigit():  # "A-12" as shown in the list
         match |= Q(serie__iexact=serie, folio=folio)
+    if text.isdigit():  # a bare number is a folio, not a piece of an RFC
+        return invoices.filter(match)
+    match |= Q(uuid__icontains=text) | Q(customer__rfc__icontains=text) | Q(customer__nombre__icontains=text)
     return invoices.filter(match)
 
 
@@ -57,7 +68,7 @@ def invoice_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             invoices = invoices.filter(status=status)
         invoices = _search(invoices, form.cleaned_data["q"])
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
-    attention = selectors.needs_attention(tenant.org, livemode=tenant.livemode).count()
+    attention = selectors.needs_attention_count(tenant.org, livemode=tenant.livemode)
     return render_page(request, tenant, "dashboard/invoices/list.html",
                        {"form": form, "page": page, "attention_count": attention, "nav": "invoices",
                         "moving": MOVING})
