@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from timbra import api
 from timbra.dashboard.forms import LoginForm
+from timbra.dashboard.views import two_factor
 from timbra.health import healthz
 
 urlpatterns = [
@@ -26,5 +27,7 @@ urlpatterns = [
     # stops validating: a changed password ends them (issue 13 §3).
     path("cuenta/contrasena/", auth_views.PasswordChangeView.as_view(
         template_name="dashboard/auth/password_change.html", success_url="/"), name="password_change"),
+    path("cuenta/dos-pasos/", two_factor.otp_setup, name="otp_setup"),
+    path("login/verificar/", two_factor.otp_verify, name="otp_verify"),
     path("", include("timbra.dashboard.urls")),
 ]

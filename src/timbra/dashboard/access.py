@@ -12,12 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django_otp import user_has_device
 
 from timbra.dashboard.permissions import allowed
 from timbra.orgs import roles
@@ -60,6 +64,18 @@ def membership_org(request: HttpRequest) -> Org | None:
     return membership.org if membership else None
 
 
+def second_factor_redirect(request: HttpRequest, membership: Membership) -> HttpResponse | None:
+    """Where a session that has not passed its second factor must go first: the code, when the
+    user has a TOTP device; the setup, when an owner has none (TIMBRA_OWNER_2FA). None: go on."""
+    if request.user.is_verified():  # type: ignore[union-attr]  (django_otp.middleware.OTPMiddleware)
+        return None
+    if user_has_device(request.user):
+        return redirect(f"{reverse('otp_verify')}?next={quote(request.get_full_path())}")
+    if membership.role == OWNER and settings.TIMBRA_OWNER_2FA:
+        return redirect("otp_setup")
+    return None
+
+
 def forbidden(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     return render_page(request, tenant, "dashboard/auth/forbidden.html",
                        {"role_label": roles.LABELS.get(tenant.role, tenant.role)}, status=403)
@@ -80,6 +96,8 @@ def org_view(
         membership = active_membership(request)
         if membership is None:
             return render(request, "dashboard/auth/no_membership.html", status=403)
+        if (second := second_factor_redirect(request, membership)) is not None:
+            return second
         tenant = tenant_of(request, membership)
         if not permitted(request, tenant.role):
             return forbidden(request, tenant)

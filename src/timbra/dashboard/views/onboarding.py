@@ -30,6 +30,7 @@ from timbra.dashboard.access import (
     org_view,
     permitted,
     render_page,
+    second_factor_redirect,
     tenant_of,
 )
 from timbra.dashboard.forms import CsdUploadForm, CustomerForm, attach_error
@@ -78,6 +79,8 @@ def _company_view(view: Any) -> Any:
         membership = active_membership(request)
         if membership is None:
             return view(request, None)
+        if (second := second_factor_redirect(request, membership)) is not None:
+            return second
         tenant = tenant_of(request, membership)
         if not permitted(request, tenant.role):
             return forbidden(request, tenant)
