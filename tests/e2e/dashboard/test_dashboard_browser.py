@@ -105,3 +105,28 @@ def test_an_invoice_turns_entregada_on_screen_without_a_reload(open_as, live_ser
     page.wait_for_function(
         f"document.querySelector('#invoice-status-{invoice.pk}').innerText.trim() === 'Entregada'", timeout=10_000)
     assert page.evaluate("window.__same_document") is True
+
+
+@pytest.mark.parametrize(("role", "sees", "hidden"), [
+    ("owner", ["Ajustes", "Reglas", "Clientes"], []),
+    ("accountant", ["Ajustes", "Pagos recibidos"], []),
+    ("operator", ["Clientes", "Facturas"], ["Ajustes", "Pasarelas"]),
+    ("viewer", ["Facturas", "Ajustes"], []),
+])
+def test_each_role_sees_the_pages_it_may_open(open_as, live_server, member, role, sees, hidden):
+    from timbra.orgs.models import Membership
+
+    Membership.objects.filter(user=member).update(role=role)
+    page = open_as(member, 1440)
+    page.goto(f"{live_server.url}/")
+
+    nav = page.get_by_role("navigation", name="Principal")
+    for name in sees:
+        assert nav.get_by_role("link", name=name, exact=True).is_visible(), (role, name)
+    for name in hidden:
+        assert nav.get_by_role("link", name=name, exact=True).count() == 0, (role, name)
+    page.goto(f"{live_server.url}/ajustes/api/")
+    assert ("No tienes permiso" in page.content()) == (role == "operator")
+    if role == "viewer":  # reads the customer form but cannot save it
+        page.goto(f"{live_server.url}/clientes/nuevo/")
+        assert "No tienes permiso" in page.content()
