@@ -80,6 +80,7 @@ RULES: dict[str, tuple[str, str]] = {
     "switch_org": (R, R),
     "members": (MB, MB),
     "member_role": (MB, MB),
+    "audit": (RC, RC),
     "member_remove": (MB, MB),
     "onboarding": (CF, CF),
     "onboarding_company": (CF, CF),

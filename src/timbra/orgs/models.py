@@ -135,14 +135,20 @@ class OrgPac(models.Model):
 
 
 class OrgEvent(models.Model):
-    """Audit trail of an org's configuration: created, PAC configured or checked, live switched."""
+    """Audit trail of an org: its configuration (created, PAC, live switch), its team, and every
+    change to customers' fiscal data, API keys and CSDs (who, when, before -> after, from where)."""
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     kind = models.CharField(max_length=40)
     actor = models.CharField(max_length=120, blank=True, default="")
     message = models.TextField(blank=True, default="")  # Spanish, for people; never a secret
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)  # {"changes": {field: [before, after]}, …}; never a secret
+    # What changed and from where (issue 13 §4): the history tab of an object reads these.
+    object_type = models.CharField(max_length=40, blank=True, default="")  # "customer", "api_key", "csd", …
+    object_id = models.CharField(max_length=40, blank=True, default="")
+    source = models.CharField(max_length=12, blank=True, default="")  # "dashboard", "api", "job", "cli", "portal"
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["org", "object_type", "object_id"], name="orgevent_object")]

@@ -33,7 +33,8 @@ def csd_settings(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            csd = upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=now)
+            csd = upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=now,
+                             actor=tenant.actor, source="dashboard")
         except CsdError as exc:
             form.add_error(None, exc.message_es)
         else:

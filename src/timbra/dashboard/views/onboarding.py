@@ -137,7 +137,8 @@ def csd(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            uploaded = upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=now)
+            uploaded = upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=now,
+                                  actor=tenant.actor, source="dashboard")
         except CsdError as exc:
             form.add_error(None, exc.message_es)
         else:
@@ -190,7 +191,8 @@ def customer(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = CustomerForm(request.POST or None, initial=TEST_RECEPTOR)
     if request.method == "POST" and form.is_valid():
         try:
-            create_customer(tenant.org, form.to_data(), livemode=False, as_of=timezone.now())
+            create_customer(tenant.org, form.to_data(), livemode=False, as_of=timezone.now(),
+                            actor=tenant.actor, source="dashboard")
         except InvoicingError as exc:
             attach_error(form, exc)
         else:
