@@ -53,3 +53,21 @@ def test_api_keys_are_audited_without_their_secret(client_in, org):
     audit = client_in.get(reverse("dashboard:audit"), {"persona": "Ana López", "objeto": "api_key"})
     assert "Clave de API creada: ERP" in audit.content.decode()
     assert "Clave de API" not in client_in.get(reverse("dashboard:audit"), {"objeto": "customer"}).content.decode()
+
+
+def test_rule_changes_are_recorded_and_shown_on_the_rule(client_in, org):
+    from timbra.payments.rules.models import InvoicingRule
+    from timbra.payments.rules.services import create_rule, delete_rule, update_rule
+
+    rule = create_rule(org, {"name": "Donativos", "invoice": True}, livemode=False, as_of=org.created_at,
+                       actor="Ana López", source="dashboard")
+    update_rule(rule, {"name": "Donativos", "invoice": False, "skip_reason": "No se facturan"},
+                as_of=org.created_at, actor="Beto", source="api")
+
+    changed = OrgEvent.objects.get(org=org, kind="rule_changed")
+    assert changed.data["changes"]["invoice"] == [True, False] and changed.source == "api"
+    page = client_in.get(reverse("dashboard:rule_edit", args=[rule.pk])).content.decode()
+    assert "Regla cambiada: Donativos." in page and "Beto" in page
+
+    delete_rule(InvoicingRule.objects.get(pk=rule.pk), as_of=org.created_at, actor="Beto", source="api")
+    assert OrgEvent.objects.get(org=org, kind="rule_deleted").data["changes"]["name"] == ["Donativos", None]
