@@ -71,3 +71,14 @@ def test_rule_changes_are_recorded_and_shown_on_the_rule(client_in, org):
 
     delete_rule(InvoicingRule.objects.get(pk=rule.pk), as_of=org.created_at, actor="Beto", source="api")
     assert OrgEvent.objects.get(org=org, kind="rule_deleted").data["changes"]["name"] == ["Donativos", None]
+
+
+def test_gateway_settings_are_audited_with_hints_only(client_in, org, stripe):
+    new_secret = "whsec_" + "n" * 32
+    client_in.post(reverse("dashboard:gateway_secret_add", args=[stripe.pk]), {f"s{stripe.pk}-signing_secret": new_secret})
+    client_in.post(reverse("dashboard:gateway_toggle", args=[stripe.pk]), {"status": "disabled"})
+
+    rows = OrgEvent.objects.filter(org=org, object_type="gateway").order_by("pk")
+    assert [r.kind for r in rows] == ["gateway_secret_added", "gateway_status_changed"]
+    assert rows[1].data["changes"]["status"] == ["active", "disabled"] and rows[1].actor == "Ana López"
+    assert new_secret not in json.dumps(list(rows.values("message", "data")))
