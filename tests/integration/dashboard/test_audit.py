@@ -82,3 +82,16 @@ def test_gateway_settings_are_audited_with_hints_only(client_in, org, stripe):
     assert [r.kind for r in rows] == ["gateway_secret_added", "gateway_status_changed"]
     assert rows[1].data["changes"]["status"] == ["active", "disabled"] and rows[1].actor == "Ana López"
     assert new_secret not in json.dumps(list(rows.values("message", "data")))
+
+
+def test_plan_changes_are_recorded(org):
+    from tests.integration.schedules.conftest import at, make_plan
+    from timbra.schedules.services.plans import update_plan
+
+    plan = make_plan(org, as_of=at(2026, 11, 20, 10))
+    update_plan(plan, {"name": "Plan anual", "notice_days": 10}, as_of=at(2026, 11, 21, 10), actor="Ana López",
+                source="dashboard")
+
+    created, changed = OrgEvent.objects.filter(org=org, object_type="plan").order_by("pk")
+    assert created.kind == "plan_created" and changed.kind == "plan_changed"
+    assert changed.data["changes"]["name"][1] == "Plan anual" and changed.actor == "Ana López"

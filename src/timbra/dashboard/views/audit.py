@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from timbra.dashboard.access import Tenant, org_view, render_page
 from timbra.orgs.models import Org, OrgEvent
 
-OBJECT_LABELS = {"customer": "Clientes", "rule": "Reglas", "gateway": "Pasarelas", "api_key": "Claves de API", "csd": "CSD",
+OBJECT_LABELS = {"customer": "Clientes", "rule": "Reglas", "plan": "Planes", "gateway": "Pasarelas", "api_key": "Claves de API", "csd": "CSD",
                  "": "Empresa y equipo"}
 SOURCE_LABELS = {"dashboard": "Panel", "api": "API", "job": "Proceso automático", "cli": "Línea de comandos",
                  "portal": "Portal del cliente", "": ""}
