@@ -11,6 +11,9 @@ os.environ.setdefault("TIMBRA_QUEUE_IMMEDIATE", "1")
 from timbra.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test users
+# Owners' second factor is tested on its own (tests/integration/dashboard/test_two_factor.py); the
+# rest of the suite logs owners in with a password only.
+TIMBRA_OWNER_2FA = False
 
 if DATABASES["default"]["ENGINE"] == "timbra.sqlite":  # noqa: F405
     # A file, not SQLite's shared-cache memory DB: its table locks ignore the busy timeout,

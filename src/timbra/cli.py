@@ -181,7 +181,8 @@ def cmd_createorg(args: argparse.Namespace) -> int:
                                  email=args.email, actor="CLI", as_of=now)
             if args.cer:
                 password = os.environ.get("TIMBRA_CSD_PASSWORD") or _ask_secret("Contraseña de la llave del CSD: ")
-                upload_csd(org, cer=args.cer.read_bytes(), key=args.key.read_bytes(), password=password, as_of=now)
+                upload_csd(org, cer=args.cer.read_bytes(), key=args.key.read_bytes(), password=password, as_of=now,
+                           actor="CLI", source="cli")
     except InvoicingError as exc:
         print(f"{exc.message} ({exc.field or exc.code})", file=sys.stderr)
         return 2

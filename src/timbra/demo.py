@@ -67,7 +67,8 @@ def ensure_demo(*, as_of: datetime | None = None) -> dict[str, Any]:
         }, livemode=False, as_of=as_of)
         password = secrets.token_urlsafe(9)
         user = get_user_model().objects.create_user("demo", password=password, is_staff=False)
-        Membership.objects.create(user=user, org=org)
+        # An administrator, not an owner: the demo login works without setting up a second factor.
+        Membership.objects.create(user=user, org=org, role="admin")
         stripe_info = _ensure_demo_stripe(org, as_of=as_of)
     info = {
         "org_id": org.pk, "rfc": org.rfc, "api_key": token, "livemode": False,

@@ -8,6 +8,7 @@ TIMBRA_QUEUE_URL (postgres:// or redis://), TIMBRA_EMAIL_URL (smtp://).
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -50,6 +51,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # its templates and static files: the API docs load Swagger UI from here, never a CDN
+    "django_htmx",
+    "axes",  # login throttling and lockout (issue 13 §3)
+    "django_otp",  # second factor: TOTP, optional for everyone, required for owners (issue 13 §3)
+    "django_otp.plugins.otp_totp",
     "huey.contrib.djhuey",
     "timbra.orgs",
     "timbra.customers",
@@ -68,12 +74,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (Swagger UI, htmx, the favicon) from the app itself: `timbra serve` runs gunicorn
+    # with no static server and the dashboard and API docs must work with no internet (issue 13).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): this session passed the code
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a lockout into the Spanish lockout page
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -198,6 +210,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = TIMBRA_HOME / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
+# Serve straight from the installed apps' static/ folders: no `collectstatic` step to forget.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "/login/"
 # Sign-up (issue 11) and `timbra createuser`: Django's validators, messages in es-MX.
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,6 +223,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_REDIRECT_URL = "/"
+# Login throttling (django-axes): 5 failed attempts for one username from one address lock that
+# pair for 15 minutes; a success resets the count. Axes' backend must come first.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("TIMBRA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("TIMBRA_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "dashboard/auth/locked_out.html"
+AXES_VERBOSE = False
+# An owner's login must carry a second factor (TOTP): until they set one up, the dashboard only
+# shows the setup page. Off only for a throw-away installation.
+TIMBRA_OWNER_2FA = _env_bool("TIMBRA_OWNER_2FA", True)
+OTP_TOTP_ISSUER = "Timbra"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

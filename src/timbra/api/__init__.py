@@ -13,7 +13,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
 from django.views.decorators.csrf import csrf_exempt
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI, Router, Swagger
 
 from timbra.api import errors
 from timbra.api.parser import DecimalJSONParser
@@ -55,6 +55,9 @@ api = NinjaAPI(
     description=DESCRIPTION,
     urls_namespace="api-v1",
     parser=DecimalJSONParser(),
+    # Swagger UI's assets come from ninja's static files ("ninja" in INSTALLED_APPS, served by
+    # whitenoise); its validator badge would call swagger.io, so it is off: the docs work offline.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 errors.install(api)
 

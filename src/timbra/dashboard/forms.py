@@ -197,6 +197,9 @@ class OrgSettingsForm(forms.Form):
     logo = forms.FileField(label="Logotipo", required=False, help_text="PNG o JPEG, máximo 500 KB.",
                            widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}))
     remove_logo = forms.BooleanField(label="Quitar el logotipo actual", required=False)
+    minutes_per_invoice = forms.IntegerField(
+        label="Minutos por factura hecha a mano", min_value=1, max_value=240, required=False,
+        help_text="Lo que tardaría una persona en hacer cada factura; «Inicio» lo usa para calcular las horas ahorradas.")
 
     def clean_default_serie(self) -> str:
         return str(self.cleaned_data["default_serie"]).upper()

@@ -114,6 +114,18 @@ class Invoice(models.Model):
             models.Index(fields=["org", "livemode", "status"]),
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["status", "cancellation_next_check_at"]),
+            # The dashboard over years of history (issue 13, bench/dashboard_scale.py): the list's
+            # newest-first pages, "Inicio"'s month ranges, a state's recent changes, a folio.
+            models.Index(fields=["org", "livemode", "-created_at", "-id"], name="invoice_list_newest"),
+            models.Index(fields=["org", "livemode", "stamped_at"], name="invoice_stamped_month"),
+            models.Index(fields=["org", "livemode", "status", "status_changed_at"], name="invoice_status_since"),
+            models.Index(fields=["org", "folio"], name="invoice_folio"),
+            models.Index(fields=["customer", "-created_at"], name="invoice_customer_newest"),
+            # Covers Inicio's 12-month recurring trend (an index-only scan, no row reads).
+            models.Index(fields=["org", "livemode", "source", "stamped_at", "moneda", "status", "subtotal", "descuento"],
+                         name="invoice_recurring_month"),
+            models.Index(fields=["org", "livemode"], condition=Q(cancellation_requested_at__isnull=False),
+                         name="invoice_cancellation_asked"),
         ]
 
     @property

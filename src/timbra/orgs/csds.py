@@ -17,6 +17,7 @@ from django.db import transaction
 from timbra.csd import signers
 from timbra.csd.certificate import CsdInfo, inspect_csd
 from timbra.csd.vault import Vault, csd_aad, load_master_key
+from timbra.orgs.audit import record_change
 from timbra.orgs.models import Csd, Org
 
 
@@ -33,7 +34,8 @@ def vault() -> Vault:
     return Vault(load_master_key(os.environ.get("TIMBRA_MASTER_KEY"), settings.TIMBRA_HOME))
 
 
-def upload_csd(org: Org, *, cer: bytes, key: bytes, password: str, as_of: datetime) -> Csd:
+def upload_csd(org: Org, *, cer: bytes, key: bytes, password: str, as_of: datetime,
+               actor: str = "sistema", source: str = "job") -> Csd:
     """Verify a .cer/.key/password triple for `org` and store it encrypted as the active CSD.
 
     Raises timbra.csd.certificate.CsdError (stable code + Spanish message) when the files
@@ -57,6 +59,11 @@ def upload_csd(org: Org, *, cer: bytes, key: bytes, password: str, as_of: dateti
                 "uploaded_at": as_of,
             },
         )
+        # The certificate's number and validity only: never the key or its password.
+        record_change(org, "csd_uploaded", f"CSD cargado: certificado {info.no_certificado}.", object_type="csd",
+                      object_id=csd.pk, before={}, after={"no_certificado": info.no_certificado,
+                                                          "valid_to": info.valid_to.isoformat()},
+                      actor=actor, source=source, as_of=as_of)
     signers.invalidate(org.pk)
     return csd
 

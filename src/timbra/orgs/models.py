@@ -19,6 +19,9 @@ class Org(models.Model):
     logo = models.BinaryField(null=True, blank=True)
     default_serie = models.CharField(max_length=25, default="A")
     csd_warn_days = models.PositiveSmallIntegerField(default=30)
+    # What one invoice would cost a person by hand (look up data, type, stamp, email): "Inicio"
+    # shows documents × this as the hours Timbra saved (issue 13).
+    minutes_per_invoice = models.PositiveSmallIntegerField(default=5)
     # The explicit switch to live (issue 11): set by orgs.onboarding.go_live only once a real PAC
     # and a valid CSD are configured. Until then live-mode invoices wait (held, pac_not_configured).
     live_enabled_at = models.DateTimeField(null=True, blank=True)
@@ -96,11 +99,15 @@ class ApiKey(models.Model):
 
 
 class Membership(models.Model):
-    """A staff user's access to an org's dashboard."""
+    """A staff user's access to an org's dashboard, with a role (orgs.roles). A user may belong to
+    several orgs (issuers) and switches between them; API keys stay per org."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="members")
-    role = models.CharField(max_length=20, default="admin")
+    role = models.CharField(max_length=20, default="owner")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "org"], name="one_membership_per_user_and_org")]
 
 
 class OrgPac(models.Model):
@@ -128,14 +135,20 @@ class OrgPac(models.Model):
 
 
 class OrgEvent(models.Model):
-    """Audit trail of an org's configuration: created, PAC configured or checked, live switched."""
+    """Audit trail of an org: its configuration (created, PAC, live switch), its team, and every
+    change to customers' fiscal data, API keys and CSDs (who, when, before -> after, from where)."""
 
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField()
     kind = models.CharField(max_length=40)
     actor = models.CharField(max_length=120, blank=True, default="")
     message = models.TextField(blank=True, default="")  # Spanish, for people; never a secret
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)  # {"changes": {field: [before, after]}, …}; never a secret
+    # What changed and from where (issue 13 §4): the history tab of an object reads these.
+    object_type = models.CharField(max_length=40, blank=True, default="")  # "customer", "api_key", "csd", …
+    object_id = models.CharField(max_length=40, blank=True, default="")
+    source = models.CharField(max_length=12, blank=True, default="")  # "dashboard", "api", "job", "cli", "portal"
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["org", "object_type", "object_id"], name="orgevent_object")]

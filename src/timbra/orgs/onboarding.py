@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from timbra.invoicing.errors import InvoicingError
+from timbra.orgs import roles
 from timbra.orgs.audit import record_org_event
 from timbra.orgs.models import Membership, Org
 from timbra.orgs.selectors import live_blockers
@@ -71,7 +72,7 @@ def create_company(
         update_org_settings(org, email=email, brand_color=brand_color, default_serie=serie.upper(), logo=logo,
                             remove_logo=False)
         if owner is not None:
-            Membership.objects.create(user=owner, org=org)
+            Membership.objects.create(user=owner, org=org, role=roles.OWNER)
         record_org_event(org, "org_created", f"Empresa dada de alta: {org.nombre} ({org.rfc}).", actor=actor,
                          as_of=as_of, data={"rfc": org.rfc, "timezone": org.timezone})
     return org
@@ -104,13 +105,14 @@ def _check_timezone(timezone: str | None) -> None:
         raise InvoicingError("timezone_invalid", "Elige una zona horaria de México.", field="timezone")
 
 
-def add_member(org: Org, *, email: str, password: str, actor: str, as_of: datetime) -> AbstractBaseUser:
+def add_member(org: Org, *, email: str, password: str, actor: str, as_of: datetime,
+               role: str = roles.ADMIN) -> AbstractBaseUser:
     """A new login for `org`'s dashboard (operators: `timbra createuser`)."""
     with transaction.atomic():
         user = register_user(email=email, password=password)
-        Membership.objects.create(user=user, org=org)
-        record_org_event(org, "member_added", f"Usuario agregado: {user.get_username()}.", actor=actor,
-                         as_of=as_of)
+        Membership.objects.create(user=user, org=org, role=role)
+        record_org_event(org, "member_added", f"Usuario agregado: {user.get_username()} ({roles.LABELS[role]}).",
+                         actor=actor, as_of=as_of, data={"user": user.get_username(), "role": role})
     return user
 
 

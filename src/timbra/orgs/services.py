@@ -12,6 +12,7 @@ from django.db import transaction
 from timbra.cfdi.sandbox_checks import zone_for_codigo_postal
 from timbra.domain.taxpayer import normalize_nombre, validate_fiscal_data
 from timbra.invoicing.errors import InvoicingError
+from timbra.orgs.audit import record_change
 from timbra.orgs.models import ApiKey, Org, Series
 
 
@@ -52,13 +53,19 @@ def _hash(secret: str) -> str:
 
 
 def create_api_key(org: Org, *, name: str, livemode: bool, scopes: str = "read,write",
-                   as_of: datetime) -> tuple[ApiKey, str]:
-    """Create a key and return it with its plain token, which is shown only this once."""
+                   as_of: datetime, actor: str = "sistema", source: str = "job") -> tuple[ApiKey, str]:
+    """Create a key and return it with its plain token, which is shown only this once (the audit
+    row keeps its name, prefix and scopes, never the token)."""
     mode = "live" if livemode else "test"
     prefix = f"sk_{mode}_{secrets.token_hex(6)}"
     token = f"{prefix}_{secrets.token_hex(32)}"
-    key = ApiKey.objects.create(org=org, name=name, prefix=prefix, secret_hash=_hash(token),
-                                livemode=livemode, scopes=scopes, created_at=as_of)
+    with transaction.atomic():
+        key = ApiKey.objects.create(org=org, name=name, prefix=prefix, secret_hash=_hash(token),
+                                    livemode=livemode, scopes=scopes, created_at=as_of)
+        record_change(org, "api_key_created", f"Clave de API creada: {name} ({prefix}…).", object_type="api_key",
+                      object_id=key.pk, before={}, after={"name": name, "prefix": prefix, "scopes": scopes,
+                                                          "livemode": livemode},
+                      actor=actor, source=source, as_of=as_of)
     return key, token
 
 
@@ -78,12 +85,16 @@ def authenticate_key(token: str, *, as_of: datetime) -> ApiKey | None:
     return key
 
 
-def revoke_api_key(key: ApiKey, *, as_of: datetime) -> None:
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=as_of)
+def revoke_api_key(key: ApiKey, *, as_of: datetime, actor: str = "sistema", source: str = "job") -> None:
+    with transaction.atomic():
+        if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=as_of):
+            record_change(key.org, "api_key_revoked", f"Clave de API revocada: {key.name} ({key.prefix}…).",
+                          object_type="api_key", object_id=key.pk, before={"revoked": False},
+                          after={"revoked": True}, actor=actor, source=source, as_of=as_of)
 
 
 def update_org_settings(org: Org, *, email: str, brand_color: str, default_serie: str,
-                        logo: bytes | None, remove_logo: bool) -> Org:
+                        logo: bytes | None, remove_logo: bool, minutes_per_invoice: int | None = None) -> Org:
     """Save an org's presentation settings (email, colour, logo, serie); fiscal identity (RFC,
     razón social, régimen, CP) is not editable: it must match the CSD and the SAT's records.
 
@@ -92,6 +103,9 @@ def update_org_settings(org: Org, *, email: str, brand_color: str, default_serie
     The serie's folio counter is created now so the first invoice of a new serie starts at 1."""
     org.email, org.brand_color, org.default_serie = email, brand_color.upper(), default_serie
     fields = ["email", "brand_color", "default_serie"]
+    if minutes_per_invoice is not None:
+        org.minutes_per_invoice = minutes_per_invoice
+        fields.append("minutes_per_invoice")
     if logo is not None:
         org.logo = logo
         fields.append("logo")

@@ -196,7 +196,8 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["org", "provider", "key"], name="one_payment_per_gateway_money"),
         ]
-        indexes = [models.Index(fields=["org", "livemode", "status"])]
+        indexes = [models.Index(fields=["org", "livemode", "status"]),
+                   models.Index(fields=["org", "livemode", "paid_at"], name="payment_paid_month")]  # Inicio
 
     def __str__(self) -> str:
         return f"Pago {self.provider} {self.key} {self.amount} {self.currency}"

@@ -73,7 +73,8 @@ class ReceivedPayment(models.Model):
                 name="one_payment_per_business_fact",
             ),
         ]
-        indexes = [models.Index(fields=["org", "livemode", "created_at"])]
+        indexes = [models.Index(fields=["org", "livemode", "created_at"]),
+                   models.Index(fields=["org", "livemode", "fecha_pago"], name="received_paid_month")]  # Inicio
 
     def __str__(self) -> str:
         return f"Pago {self.pk} de {self.monto} {self.moneda_p}"

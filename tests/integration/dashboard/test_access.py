@@ -62,7 +62,7 @@ def test_logout_needs_a_post_and_ends_the_session(client_in):
 def test_test_mode_is_the_default_and_shows_the_banner(client_in, org, customer):
     make_invoice(org, customer)
 
-    page = client_in.get("/").content.decode()
+    page = client_in.get("/facturas/").content.decode()
 
     assert "Modo pruebas" in page and "no tienen validez fiscal" in page
     assert "A-1" in page

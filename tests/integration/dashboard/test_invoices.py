@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_list_shows_serie_folio_customer_total_and_spanish_status(client_in, invoice):
-    page = client_in.get("/").content.decode()
+    page = client_in.get("/facturas/").content.decode()
 
     assert "A-1" in page and "UNIVERSIDAD ROBOTICA ESPAÑOLA" in page
     assert f"${invoice.total:,.2f} MXN" in page
@@ -26,7 +26,7 @@ def test_list_filters_by_status(client_in, org, customer, product):
     make_invoice(org, customer, product=product)
     hold(make_invoice(org, customer, product=product))
 
-    page = client_in.get("/", {"status": "held"}).content.decode()
+    page = client_in.get("/facturas/", {"status": "held"}).content.decode()
 
     assert ">A-2<" in page and ">A-1<" not in page
 
@@ -36,7 +36,7 @@ def test_search_finds_by_folio_rfc_or_customer_name(client_in, org, customer, pr
     make_invoice(org, customer, product=product)
     make_invoice(org, make_customer(org, rfc="EWE1709045U0"), product=product)
 
-    page = client_in.get("/", {"q": query}).content.decode()
+    page = client_in.get("/facturas/", {"q": query}).content.decode()
 
     assert ">A-2<" in page and ">A-1<" not in page
 
@@ -45,8 +45,8 @@ def test_list_paginates_after_25_invoices(client_in, org, customer, product):
     for _ in range(26):
         make_invoice(org, customer, product=product)
 
-    first = client_in.get("/").content.decode()
-    second = client_in.get("/", {"page": 2}).content.decode()
+    first = client_in.get("/facturas/").content.decode()
+    second = client_in.get("/facturas/", {"page": 2}).content.decode()
 
     assert "Página 1 de 2" in first and ">A-1<" not in first
     assert ">A-1<" in second

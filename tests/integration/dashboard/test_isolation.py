@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import URLPattern, reverse
 
 from tests.factories import NOW, make_customer, make_invoice
@@ -12,14 +13,16 @@ from tests.integration.gateway_rows import make_gateway_rows
 from tests.integration.schedules.conftest import at, make_plan, make_schedule
 from timbra.dashboard import urls as dashboard_urls
 from timbra.invoicing.models import Invoice
-from timbra.orgs.models import ApiKey
+from timbra.orgs.models import ApiKey, Membership
 from timbra.payments.rules.services import create_rule
 from timbra.receivables.models import ReceivedPayment
 from timbra.schedules.models import Schedule
 
 pytestmark = pytest.mark.django_db
 
-ID_PATTERNS: list[URLPattern] = [p for p in dashboard_urls.urlpatterns if p.pattern.converters]
+# The invitation link carries a signed token, not an org's object id (test_members.py covers it).
+ID_PATTERNS: list[URLPattern] = [p for p in dashboard_urls.urlpatterns
+                                 if p.pattern.converters and p.name != "invite_accept"]
 
 
 @pytest.fixture
@@ -31,8 +34,10 @@ def foreign(foreign):
     rule = create_rule(foreign["org"], {"name": "ajena"}, livemode=False, as_of=at(2026, 11, 20, 10))
     received = ReceivedPayment.objects.create(org=foreign["org"], customer=customer, fecha_pago=NOW,
                                               forma_de_pago_p="03", monto=Decimal(100), created_at=NOW)
+    membership = Membership.objects.create(user=User.objects.create_user("ajeno"), org=foreign["org"],
+                                           role="viewer")
     return {**foreign, "schedule_id": schedule.pk, "plan_id": plan.pk, **make_gateway_rows(foreign["org"]),
-            "rule_id": rule.pk, "received_payment_id": received.pk}
+            "rule_id": rule.pk, "received_payment_id": received.pk, "membership_id": membership.pk}
 
 
 def test_the_walk_covers_every_object_kind():
@@ -40,7 +45,7 @@ def test_the_walk_covers_every_object_kind():
 
     assert kwargs == {"invoice_id", "customer_id", "product_id", "key_id", "schedule_id", "plan_id",
                       "connection_id", "secret_id", "event_id", "payment_id", "rule_id", "refund_id",
-                      "received_payment_id"}
+                      "received_payment_id", "membership_id"}
     assert len(ID_PATTERNS) >= 14
 
 

@@ -87,7 +87,8 @@ def test_a_business_onboards_itself_from_sign_up_to_live(frozen, finkok, django_
     assert browser.session["dashboard_livemode"] is True
     assert "Modo producción sin PAC" not in response.content.decode()
     kinds = list(OrgEvent.objects.filter(org=org).values_list("kind", flat=True))
-    assert kinds == ["org_created", "pac_configured", "pac_checked", "pac_checked", "live_enabled"]
+    assert kinds == ["org_created", "csd_uploaded", "pac_configured", "pac_checked", "customer_created", "pac_checked",
+                     "live_enabled"]
     # no secret in any log line nor audit row
     audit = str(list(OrgEvent.objects.values_list("message", "data")))
     for secret in (GOOD["password"], PASSWORD, "12345678a"):

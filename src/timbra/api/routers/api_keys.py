@@ -42,7 +42,7 @@ def create(request: HttpRequest, payload: ApiKeyIn) -> tuple[int, ApiKeyCreated]
     who = caller(request)
     scopes = ",".join(dict.fromkeys(payload.scopes))
     key, token = create_api_key(who.org, name=payload.name.strip(), livemode=who.livemode, scopes=scopes,
-                                as_of=timezone.now())
+                                as_of=timezone.now(), actor=who.actor, source="api")
     key.token = token  # type: ignore[attr-defined]  # transient: shown in this response only
     return 201, ApiKeyCreated.from_orm(key)
 
@@ -52,6 +52,6 @@ def revoke(request: HttpRequest, key_id: int) -> ApiKey:
     """Revoca la clave de inmediato. Repetirlo no hace nada."""
     who = caller(request)
     key = get_key(who, key_id)
-    revoke_api_key(key, as_of=timezone.now())
+    revoke_api_key(key, as_of=timezone.now(), actor=who.actor, source="api")
     key.refresh_from_db()
     return key

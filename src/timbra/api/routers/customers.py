@@ -32,7 +32,8 @@ def get_customer(who: Caller, customer_id: int) -> Customer:
 def create(request: HttpRequest, payload: CustomerIn) -> tuple[int, CustomerOut]:
     """Crea un cliente. RFC, nombre, régimen, código postal y uso CFDI se validan contra los catálogos del SAT."""
     who = caller(request)
-    customer = create_customer(who.org, payload.model_dump(), livemode=who.livemode, as_of=timezone.now())
+    customer = create_customer(who.org, payload.model_dump(), livemode=who.livemode, as_of=timezone.now(),
+                               actor=who.actor, source="api")
     return 201, CustomerOut.from_orm(customer)
 
 
@@ -62,4 +63,4 @@ def update(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> Cu
     who = caller(request)
     customer = get_customer(who, customer_id)
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
-    return update_customer(customer, changes, as_of=timezone.now())
+    return update_customer(customer, changes, as_of=timezone.now(), actor=who.actor, source="api")

@@ -98,7 +98,8 @@ def connect(request: HttpRequest, payload: ConnectionIn) -> tuple[int, Connectio
     connection = connect_gateway(who.org, payload.provider, secret=payload.signing_secret,
                                  api_key=payload.api_key, livemode=who.livemode, as_of=now)
     if payload.metadata_keys is not None:
-        connection = set_metadata_keys(connection, payload.metadata_keys.dict(), as_of=now)
+        connection = set_metadata_keys(connection, payload.metadata_keys.dict(), as_of=now,
+                                       actor=who.actor, source="api")
     return (200 if existed else 201), ConnectionOut.from_orm(connection)
 
 
@@ -116,11 +117,14 @@ def update_connection(request: HttpRequest, connection_id: int, payload: Connect
     who, now = caller(request), timezone.now()
     connection = get_connection(who, connection_id)
     if payload.api_key:
-        connection = connections.set_api_key(connection, payload.api_key, as_of=now)
+        connection = connections.set_api_key(connection, payload.api_key, as_of=now, actor=who.actor,
+                                             source="api")
     if payload.metadata_keys is not None:
-        connection = set_metadata_keys(connection, payload.metadata_keys.dict(), as_of=now)
+        connection = set_metadata_keys(connection, payload.metadata_keys.dict(), as_of=now,
+                                       actor=who.actor, source="api")
     if payload.status:
-        connection = set_connection_status(connection, payload.status, as_of=now)
+        connection = set_connection_status(connection, payload.status, as_of=now, actor=who.actor,
+                                           source="api")
     return connection
 
 
@@ -132,14 +136,15 @@ def add_secret(request: HttpRequest, connection_id: int, payload: SigningSecretI
     quita el anterior con `retire_others` o con DELETE …/signing-secrets/{secret_id}."""
     who, now = caller(request), timezone.now()
     connection = connections.add_signing_secret(get_connection(who, connection_id), payload.signing_secret,
-                                                as_of=now)
+                                                as_of=now, actor=who.actor, source="api")
     if payload.retire_others:
         # Hints are stored in the same order as the secrets: the new secret's hint names it.
         position = connections.signing_secrets(connection).index(payload.signing_secret.strip())
         keep = connection.signing_secret_hints[position]["id"]
         for hint in list(connection.signing_secret_hints):
             if hint["id"] != keep:
-                connection = connections.remove_signing_secret(connection, hint["id"], as_of=now)
+                connection = connections.remove_signing_secret(connection, hint["id"], as_of=now,
+                                                                actor=who.actor, source="api")
     return ConnectionOut.from_orm(connection)
 
 
@@ -147,8 +152,10 @@ def add_secret(request: HttpRequest, connection_id: int, payload: SigningSecretI
                response={200: ConnectionOut, **WRITE_ERRORS}, auth=admin_key, summary="Quitar un secreto de firma")
 def remove_secret(request: HttpRequest, connection_id: int, secret_id: str) -> GatewayConnection:
     """Deja de aceptar eventos firmados con ese secreto. El único secreto no se puede quitar."""
-    connection = get_connection(caller(request), connection_id)
-    return connections.remove_signing_secret(connection, secret_id, as_of=timezone.now())
+    who = caller(request)
+    connection = get_connection(who, connection_id)
+    return connections.remove_signing_secret(connection, secret_id, as_of=timezone.now(), actor=who.actor,
+                                             source="api")
 
 
 @router.get("/gateway-events", response={200: Page[EventSummary], **ERRORS}, summary="Listar eventos recibidos")

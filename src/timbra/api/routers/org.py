@@ -107,7 +107,8 @@ def upload(request: HttpRequest) -> OrgOut:
     password = request.POST.get("password")
     if not password:
         raise ApiError(422, "validation_error", "Falta el campo obligatorio «password».", field="password")
-    upload_csd(who.org, cer=files["cer"], key=files["key"], password=password, as_of=timezone.now())
+    upload_csd(who.org, cer=files["cer"], key=files["key"], password=password, as_of=timezone.now(),
+               actor=who.actor, source="api")
     return org_out(who)
 
 

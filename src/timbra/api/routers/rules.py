@@ -46,7 +46,8 @@ def create(request: HttpRequest, payload: RuleIn) -> tuple[int, RuleOut]:
     """Crea una regla (al final de la lista, o en `position`). Cada decisión se valida contra los
     catálogos del SAT."""
     who = caller(request)
-    return 201, RuleOut.of(create_rule(who.org, payload.values(), livemode=who.livemode, as_of=timezone.now()))
+    return 201, RuleOut.of(create_rule(who.org, payload.values(), livemode=who.livemode, as_of=timezone.now(),
+                                           actor=who.actor, source="api"))
 
 
 @router.post("/invoicing-rules/reorder", response={200: RuleListOut, **WRITE_ERRORS},
@@ -89,12 +90,14 @@ def update(request: HttpRequest, rule_id: int, payload: RuleIn) -> RuleOut:
     """Reemplaza condiciones y decisiones (lo no enviado toma su valor predeterminado). Para moverla
     usa /invoicing-rules/reorder. No cambia facturas ya creadas."""
     who = caller(request)
-    return RuleOut.of(update_rule(get_rule(who, rule_id), payload.values(), as_of=timezone.now()))
+    return RuleOut.of(update_rule(get_rule(who, rule_id), payload.values(), as_of=timezone.now(),
+                                  actor=who.actor, source="api"))
 
 
 @router.delete("/invoicing-rules/{rule_id}", response={204: None, **ERRORS}, summary="Eliminar una regla")
 def delete(request: HttpRequest, rule_id: int) -> Status[None]:
-    delete_rule(get_rule(caller(request), rule_id), as_of=timezone.now())
+    who = caller(request)
+    delete_rule(get_rule(who, rule_id), as_of=timezone.now(), actor=who.actor, source="api")
     return Status(204, None)
 
 

@@ -74,7 +74,8 @@ def detail(who: Caller, schedule_id: int) -> ScheduleOut:
 def create_plan_view(request: HttpRequest, payload: PlanIn) -> tuple[int, PlanOut]:
     """Un plan reutilizable (partidas, frecuencia, aviso previo) al que se suscriben muchos clientes."""
     who = caller(request)
-    plan = create_plan(who.org, payload.to_input(), livemode=who.livemode, as_of=timezone.now())
+    plan = create_plan(who.org, payload.to_input(), livemode=who.livemode, as_of=timezone.now(),
+                       actor=who.actor, source="api")
     return 201, PlanOut.from_orm(plan)
 
 
@@ -94,7 +95,8 @@ def update_plan_view(request: HttpRequest, plan_id: int, payload: PlanPatch) -> 
     """Cambia solo los campos enviados. Partidas nuevas: aplican desde la próxima factura de cada
     suscriptor (la que ya se debía emitir conserva las anteriores); los precios especiales se conservan."""
     who = caller(request)
-    return update_plan(get_plan(who, plan_id), payload.changes(), as_of=timezone.now(), actor=who.actor)
+    return update_plan(get_plan(who, plan_id), payload.changes(), as_of=timezone.now(), actor=who.actor,
+                       source="api")
 
 
 # --- schedules ---

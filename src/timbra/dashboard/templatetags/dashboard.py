@@ -157,3 +157,23 @@ def live_state(tenant: Any) -> dict[str, Any]:
         return {"ready": False}
     pac = org_live_pac(org)
     return {"ready": pac is not None, "pac": pac.name if pac else ""}
+
+
+@register.filter
+def may(tenant: Any, url_name: str) -> bool:
+    """Whether the tenant's role may open the page `url_name` (hides links it would be refused)."""
+    from timbra.dashboard.permissions import allowed
+
+    return allowed(getattr(tenant, "role", ""), url_name, "GET")
+
+
+@register.simple_tag(takes_context=True)
+def other_orgs(context: Any) -> list[Any]:
+    """The other orgs (issuers) the logged-in user belongs to, for the org switcher."""
+    from timbra.orgs.models import Membership
+
+    request, tenant = context.get("request"), context.get("tenant")
+    if request is None or tenant is None:
+        return []
+    return [m.org for m in Membership.objects.filter(user=request.user).exclude(org=tenant.org)
+            .select_related("org").order_by("org__nombre")]

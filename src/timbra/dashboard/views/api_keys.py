@@ -22,7 +22,8 @@ def api_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         key, token = create_api_key(tenant.org, name=data["name"], livemode=data["livemode"],
-                                    scopes=",".join(data["scopes"]), as_of=timezone.now())
+                                    scopes=",".join(data["scopes"]), as_of=timezone.now(),
+                                    actor=tenant.actor, source="dashboard")
         response = render_page(request, tenant, "dashboard/settings/api_key_created.html",
                                {"key": key, "token": token, "nav": "settings", "tab": "api"})
         response["Cache-Control"] = "no-store"
@@ -36,6 +37,6 @@ def api_keys(request: HttpRequest, tenant: Tenant) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: HttpRequest, tenant: Tenant, key_id: int) -> HttpResponse:
     key = or_404(ApiKey.objects.filter(org=tenant.org, pk=key_id).first(), "No se encontró la clave.")
-    revoke_api_key(key, as_of=timezone.now())
+    revoke_api_key(key, as_of=timezone.now(), actor=tenant.actor, source="dashboard")
     messages.success(request, f"La clave {key.prefix}… quedó revocada; las peticiones con ella serán rechazadas.")
     return redirect("dashboard:api_keys")

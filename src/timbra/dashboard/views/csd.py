@@ -32,7 +32,8 @@ def uploaded_csd(request: HttpRequest, tenant: Tenant, form: CsdUploadForm, *, a
         return None
     data = form.cleaned_data
     try:
-        return upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=as_of)
+        return upload_csd(tenant.org, cer=data["cer"], key=data["key"], password=data["password"], as_of=as_of,
+                          actor=tenant.actor, source="dashboard")
     except CsdError as exc:
         form.add_error(None, exc.message_es)
         return None

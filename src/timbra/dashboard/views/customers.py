@@ -14,6 +14,7 @@ from timbra.customers.models import Customer
 from timbra.customers.services import create_customer, update_customer
 from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.forms import CustomerForm, SearchForm, attach_error
+from timbra.dashboard.views.audit import history_of
 from timbra.domain.status import InvoiceStatus
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.models import Invoice
@@ -55,7 +56,8 @@ def customer_new(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = create_customer(tenant.org, form.to_data(), livemode=tenant.livemode, as_of=timezone.now())
+            customer = create_customer(tenant.org, form.to_data(), livemode=tenant.livemode, as_of=timezone.now(),
+                                       actor=tenant.actor, source="dashboard")
         except InvoicingError as exc:
             attach_error(form, exc)
         else:
@@ -73,7 +75,8 @@ def customer_edit(request: HttpRequest, tenant: Tenant, customer_id: int) -> Htt
     next_url = _safe_next(request)
     if request.method == "POST" and form.is_valid():
         try:
-            update_customer(customer, form.to_data(), as_of=timezone.now())
+            update_customer(customer, form.to_data(), as_of=timezone.now(), actor=tenant.actor,
+                            source="dashboard")
         except InvoicingError as exc:
             attach_error(form, exc)
         else:
@@ -85,4 +88,5 @@ def customer_edit(request: HttpRequest, tenant: Tenant, customer_id: int) -> Htt
                                   status=InvoiceStatus.HELD).order_by("-created_at")
     return render_page(request, tenant, "dashboard/customers/form.html",
                        {"form": form, "customer": customer, "held": held, "next": next_url or "",
-                        "nav": "customers", "portal_url": fiscal_data_url(customer, as_of=timezone.now())})
+                        "nav": "customers", "portal_url": fiscal_data_url(customer, as_of=timezone.now()),
+                        "history": history_of(tenant.org, "customer", customer.pk)})

@@ -105,7 +105,8 @@ def _act(request: HttpRequest, tenant: Tenant, connection_id: int, form_class: t
 @require_POST
 def add_secret(request: HttpRequest, tenant: Tenant, connection_id: int) -> HttpResponse:
     return _act(request, tenant, connection_id, SecretForm, "s",
-                lambda c, d: connections.add_signing_secret(c, d["signing_secret"], as_of=timezone.now()),
+                lambda c, d: connections.add_signing_secret(c, d["signing_secret"], as_of=timezone.now(),
+                                  actor=tenant.actor, source="dashboard"),
                 "Secreto agregado. Ambos valen hasta que quites el anterior.")
 
 
@@ -113,7 +114,8 @@ def add_secret(request: HttpRequest, tenant: Tenant, connection_id: int) -> Http
 @require_POST
 def remove_secret(request: HttpRequest, tenant: Tenant, connection_id: int, secret_id: str) -> HttpResponse:
     return _act(request, tenant, connection_id, None, "",
-                lambda c, d: connections.remove_signing_secret(c, secret_id, as_of=timezone.now()),
+                lambda c, d: connections.remove_signing_secret(c, secret_id, as_of=timezone.now(),
+                                  actor=tenant.actor, source="dashboard"),
                 "Secreto quitado: los eventos firmados con él se rechazarán.")
 
 
@@ -121,7 +123,8 @@ def remove_secret(request: HttpRequest, tenant: Tenant, connection_id: int, secr
 @require_POST
 def set_api_key(request: HttpRequest, tenant: Tenant, connection_id: int) -> HttpResponse:
     return _act(request, tenant, connection_id, ApiKeyForm, "k",
-                lambda c, d: connections.set_api_key(c, d["api_key"], as_of=timezone.now()),
+                lambda c, d: connections.set_api_key(c, d["api_key"], as_of=timezone.now(),
+                                  actor=tenant.actor, source="dashboard"),
                 "Llave de API guardada (cifrada). Se reprocesan los eventos que la esperaban.")
 
 
@@ -129,7 +132,8 @@ def set_api_key(request: HttpRequest, tenant: Tenant, connection_id: int) -> Htt
 @require_POST
 def set_metadata(request: HttpRequest, tenant: Tenant, connection_id: int) -> HttpResponse:
     return _act(request, tenant, connection_id, MetadataKeysForm, "m",
-                lambda c, d: set_metadata_keys(c, d, as_of=timezone.now()),
+                lambda c, d: set_metadata_keys(c, d, as_of=timezone.now(),
+                                  actor=tenant.actor, source="dashboard"),
                 "Metadatos guardados; se usan en los eventos que lleguen desde ahora.")
 
 
@@ -141,4 +145,5 @@ def toggle(request: HttpRequest, tenant: Tenant, connection_id: int) -> HttpResp
     done = ("Conexión activada." if enable else
             "Conexión desactivada: su webhook responde 404 y la pasarela reintentará la entrega.")
     return _act(request, tenant, connection_id, None, "",
-                lambda c, d: set_connection_status(c, status, as_of=timezone.now()), done)
+                lambda c, d: set_connection_status(c, status, as_of=timezone.now(),
+                                  actor=tenant.actor, source="dashboard"), done)

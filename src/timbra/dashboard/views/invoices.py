@@ -8,8 +8,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from timbra.catalog.models import Product
 from timbra.customers.models import Customer
@@ -23,6 +24,8 @@ from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.models import Invoice, InvoiceDocument
 
 PAGE_SIZE = 25
+# States the pipeline leaves on its own within seconds: their badge polls (htmx) until it settles.
+MOVING = (InvoiceStatus.DRAFT, InvoiceStatus.SEALED, InvoiceStatus.STAMPED)
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
 
 
@@ -31,22 +34,33 @@ def invoice_or_404(tenant: Tenant, invoice_id: int) -> Invoice:
     return or_404(selectors.get_invoice(tenant.org, invoice_id, livemode=tenant.livemode), "No se encontró la factura.")
 
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_RFC = re.compile(r"^[A-Za-zÑñ&]{3,4}\d{6}[A-Za-z0-9]{3}$")
+
+
 def _search(invoices: QuerySet[Invoice], text: str) -> QuerySet[Invoice]:
+    """A whole UUID, RFC or folio is matched exactly (indexed: years of history stay fast,
+    issue 13); anything else is a piece of a UUID, an RFC or a name."""
     text = text.strip()
     if not text:
         return invoices
-    match = Q(folio=text) | Q(uuid__icontains=text)
-    if not text.isdigit():  # a bare number is a folio, not a piece of an RFC
-        match |= Q(customer__rfc__icontains=text) | Q(customer__nombre__icontains=text)
+    if _UUID.match(text):
+        return invoices.filter(uuid__in={text, text.upper(), text.lower()})
+    if _RFC.match(text):
+        return invoices.filter(customer__rfc=text.upper())
+    match = Q(folio=text)
     serie, dash, folio = text.rpartition("-")
     if dash and serie and folio.isdigit():  # "A-12" as shown in the list
         match |= Q(serie__iexact=serie, folio=folio)
+    if text.isdigit():  # a bare number is a folio, not a piece of an RFC
+        return invoices.filter(match)
+    match |= Q(uuid__icontains=text) | Q(customer__rfc__icontains=text) | Q(customer__nombre__icontains=text)
     return invoices.filter(match)
 
 
 @org_view
 def invoice_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
-    """Inicio: the org's invoices, filtered by status and a free-text search."""
+    """The org's invoices, filtered by status and a free-text search."""
     form = InvoiceFilterForm(request.GET or None)
     invoices = selectors.invoices_for(tenant.org, livemode=tenant.livemode)
     if form.is_valid():
@@ -54,9 +68,21 @@ def invoice_list(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             invoices = invoices.filter(status=status)
         invoices = _search(invoices, form.cleaned_data["q"])
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
-    attention = selectors.needs_attention(tenant.org, livemode=tenant.livemode).count()
+    attention = selectors.needs_attention_count(tenant.org, livemode=tenant.livemode)
     return render_page(request, tenant, "dashboard/invoices/list.html",
-                       {"form": form, "page": page, "attention_count": attention, "nav": "invoices"})
+                       {"form": form, "page": page, "attention_count": attention, "nav": "invoices",
+                        "moving": MOVING})
+
+
+@org_view
+@require_GET
+def invoice_status(request: HttpRequest, tenant: Tenant, invoice_id: int) -> HttpResponse:
+    """The invoice's status badge alone: what the invoice and list pages poll (htmx) so a draft
+    turns "Entregada" on screen without a reload."""
+    invoice = invoice_or_404(tenant, invoice_id)
+    response = render(request, "dashboard/invoices/_live_status.html", {"invoice": invoice, "moving": MOVING})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _receptor(invoice: Invoice) -> dict[str, str]:
@@ -85,6 +111,7 @@ def invoice_detail(request: HttpRequest, tenant: Tenant, invoice_id: int) -> Htt
         "can_retry": invoice.status == InvoiceStatus.HELD,
         "can_discard": invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.HELD),
         "nav": "invoices",
+        "moving": MOVING,
         **invoice_payments(invoice),
         **correction_context(invoice),
     }

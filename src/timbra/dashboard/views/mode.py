@@ -1,4 +1,5 @@
-"""The test/live switch: which invoices, customers and products the dashboard shows."""
+"""The test/live switch and the org switch: which org's invoices, customers and products the
+dashboard shows, and in which mode."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from timbra.dashboard.access import LIVEMODE_SESSION_KEY, Tenant, org_view
+from timbra.dashboard.access import LIVEMODE_SESSION_KEY, ORG_SESSION_KEY, Tenant, org_view
 from timbra.invoicing.pacs import org_live_pac
+from timbra.orgs.models import Membership
 
 
 def _back_to(request: HttpRequest) -> str:
@@ -26,7 +28,7 @@ def _back_to(request: HttpRequest) -> str:
             match = None
         if match is not None and not match.kwargs:
             return target
-    return reverse("dashboard:invoice_list")
+    return reverse("dashboard:home")
 
 
 @org_view
@@ -49,3 +51,19 @@ def _mode_message(tenant: Tenant, livemode: bool) -> str:
         return ("Modo producción sin PAC: las facturas que emitas esperarán sin timbrar hasta que configures "
                 "un PAC real y actives el modo producción en Primeros pasos.")
     return f"Modo producción: las facturas se timbran con tu PAC ({pac.name})."
+
+
+@org_view
+@require_POST
+def switch_org(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """Work on another of the user's orgs (issuers). Only an org the user is a member of is
+    accepted; anything else leaves the choice as it was."""
+    org_id = request.POST.get("org", "")
+    chosen = (Membership.objects.filter(user=request.user, org_id=int(org_id)).select_related("org").first()
+              if org_id.isdigit() else None)
+    if chosen is None:
+        messages.error(request, "No perteneces a esa empresa.")
+        return redirect("dashboard:home")
+    request.session[ORG_SESSION_KEY] = chosen.org_id
+    messages.info(request, f"Ahora trabajas en {chosen.org.nombre} ({chosen.org.rfc}).")
+    return redirect("dashboard:home")

@@ -23,10 +23,14 @@ from timbra.customers.services import create_customer
 from timbra.dashboard.access import (
     LIVEMODE_SESSION_KEY,
     Tenant,
+    active_membership,
     actor_of,
-    membership_org,
+    forbidden,
     org_view,
+    permitted,
     render_page,
+    second_factor_redirect,
+    tenant_of,
 )
 from timbra.dashboard.forms import CsdUploadForm, CustomerForm, attach_error
 from timbra.dashboard.onboarding_forms import CompanyForm, FirstInvoiceForm, PacForm
@@ -70,12 +74,15 @@ def _company_view(view: Any) -> Any:
 
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
-        org = membership_org(request)
-        if org is None:
+        membership = active_membership(request)
+        if membership is None:
             return view(request, None)
-        tenant = Tenant(org=org, livemode=bool(request.session.get(LIVEMODE_SESSION_KEY, False)),
-                        actor=actor_of(request))
-        with timezone.override(ZoneInfo(org.timezone)):
+        if (second := second_factor_redirect(request, membership)) is not None:
+            return second
+        tenant = tenant_of(request, membership)
+        if not permitted(request, tenant.role):
+            return forbidden(request, tenant)
+        with timezone.override(ZoneInfo(tenant.org.timezone)):
             return view(request, tenant)
 
     return login_required(wrapper)
@@ -175,7 +182,8 @@ def customer(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     form = CustomerForm(request.POST or None, initial=TEST_RECEPTOR)
     if request.method == "POST" and form.is_valid():
         try:
-            create_customer(tenant.org, form.to_data(), livemode=False, as_of=timezone.now())
+            create_customer(tenant.org, form.to_data(), livemode=False, as_of=timezone.now(),
+                            actor=tenant.actor, source="dashboard")
         except InvoicingError as exc:
             attach_error(form, exc)
         else:

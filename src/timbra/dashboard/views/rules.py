@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from timbra.dashboard.access import Tenant, or_404, org_view, render_page
 from timbra.dashboard.rule_forms import RateSourceForm, RuleForm, sample_choices
+from timbra.dashboard.views.audit import history_of
 from timbra.invoicing.errors import InvoicingError
 from timbra.payments.rules.models import InvoicingRule, InvoicingSettings
 from timbra.payments.rules.preview import Preview, preview_payment
@@ -65,14 +66,16 @@ def _editor(request: HttpRequest, tenant: Tenant, rule: InvoicingRule | None) ->
             messages.success(request, f"Regla «{saved.name}» guardada.")
             return redirect("dashboard:rule_list")
     return render_page(request, tenant, "dashboard/rules/form.html",
-                       {"form": form, "rule": rule, "preview": preview, "nav": "rules"})
+                       {"form": form, "rule": rule, "preview": preview, "nav": "rules",
+                        "history": history_of(tenant.org, "rule", rule.pk) if rule else []})
 
 
 def _save(form: RuleForm, tenant: Tenant, rule: InvoicingRule | None) -> InvoicingRule | None:
     try:
         if rule is None:
-            return create_rule(tenant.org, form.to_values(), livemode=tenant.livemode, as_of=timezone.now())
-        return update_rule(rule, form.to_values(), as_of=timezone.now())
+            return create_rule(tenant.org, form.to_values(), livemode=tenant.livemode, as_of=timezone.now(),
+                               actor=tenant.actor, source="dashboard")
+        return update_rule(rule, form.to_values(), as_of=timezone.now(), actor=tenant.actor, source="dashboard")
     except InvoicingError as exc:
         form.attach(exc)
         return None
@@ -103,7 +106,7 @@ def rule_move(request: HttpRequest, tenant: Tenant, rule_id: int, direction: str
 @org_view
 def rule_delete(request: HttpRequest, tenant: Tenant, rule_id: int) -> HttpResponse:
     rule = rule_or_404(tenant, rule_id)
-    delete_rule(rule, as_of=timezone.now())
+    delete_rule(rule, as_of=timezone.now(), actor=tenant.actor, source="dashboard")
     messages.success(request, f"Regla «{rule.name}» eliminada.")
     return redirect("dashboard:rule_list")
 

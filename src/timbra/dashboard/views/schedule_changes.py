@@ -45,7 +45,7 @@ def plan_edit(request: HttpRequest, tenant: Tenant, plan_id: int) -> HttpRespons
         changes = form.changes(filled if lines_changed(lines) else None)
         if not form.errors:  # frequency_code() may add one
             try:
-                update_plan(plan, changes, as_of=timezone.now(), actor=tenant.actor)
+                update_plan(plan, changes, as_of=timezone.now(), actor=tenant.actor, source="dashboard")
             except InvoicingError as exc:
                 _attach_lines_error(form, lines, positions, exc)
             else:

@@ -231,7 +231,8 @@ def plan_new(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         request_input = form.to_input(filled)
         if not form.errors:
             try:
-                plan = create_plan(tenant.org, request_input, livemode=tenant.livemode, as_of=timezone.now())
+                plan = create_plan(tenant.org, request_input, livemode=tenant.livemode, as_of=timezone.now(),
+                                   actor=tenant.actor, source="dashboard")
             except InvoicingError as exc:
                 _attach_lines_error(form, lines, positions, exc)
             else:

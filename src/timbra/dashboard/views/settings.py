@@ -17,12 +17,14 @@ from timbra.orgs.services import update_org_settings
 @org_view
 def org_settings(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     org = tenant.org
-    initial = {"email": org.email, "brand_color": org.brand_color, "default_serie": org.default_serie}
+    initial = {"email": org.email, "brand_color": org.brand_color, "default_serie": org.default_serie,
+               "minutes_per_invoice": org.minutes_per_invoice}
     form = OrgSettingsForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         update_org_settings(org, email=data["email"], brand_color=data["brand_color"],
-                            default_serie=data["default_serie"], logo=data["logo"], remove_logo=data["remove_logo"])
+                            default_serie=data["default_serie"], logo=data["logo"], remove_logo=data["remove_logo"],
+                            minutes_per_invoice=data.get("minutes_per_invoice"))
         messages.success(request, "Ajustes guardados. Los PDF nuevos usarán el color y el logotipo actuales.")
         return redirect("dashboard:settings")
     stamps = stamps_per_month(org, as_of=timezone.now(), months=6)

@@ -15,6 +15,7 @@ from timbra.domain import catalogs
 from timbra.domain.invoicing_rule_checks import check_rule
 from timbra.domain.invoicing_rules import Conditions, Decision, Rule
 from timbra.invoicing.errors import InvoicingError
+from timbra.orgs.audit import record_change
 from timbra.orgs.models import Org
 from timbra.payments.rules.models import InvoicingRule, InvoicingSettings
 
@@ -113,7 +114,24 @@ def draft_rule(values: Mapping[str, Any], *, rule_id: int | None = None) -> Rule
     return Rule(id=rule_id, name=name, conditions=conditions, decision=decision, enabled=v["enabled"])
 
 
-def create_rule(org: Org, values: Mapping[str, Any], *, livemode: bool, as_of: datetime) -> InvoicingRule:
+_NOT_AUDITED = ("id", "org_id", "livemode", "position", "created_at", "updated_at")
+
+
+def _audited(rule: InvoicingRule | None) -> dict[str, Any]:
+    if rule is None:
+        return {}
+    return {f.attname: getattr(rule, f.attname) for f in rule._meta.concrete_fields if f.attname not in _NOT_AUDITED}
+
+
+def _audit(org: Org, kind: str, message: str, rule_id: int, before: InvoicingRule | dict[str, Any] | None,
+           after: InvoicingRule | None, *, actor: str, source: str, as_of: datetime) -> None:
+    record_change(org, kind, message, object_type="rule", object_id=rule_id,
+                  before=before if isinstance(before, dict) else _audited(before), after=_audited(after),
+                  actor=actor, source=source, as_of=as_of)
+
+
+def create_rule(org: Org, values: Mapping[str, Any], *, livemode: bool, as_of: datetime,
+                actor: str = "sistema", source: str = "job") -> InvoicingRule:
     """Add a rule at the end of the list (or at `position`, 1-based, shifting the rest down)."""
     v = clean_values(values)
     wanted = values.get("position")
@@ -127,19 +145,28 @@ def create_rule(org: Org, values: Mapping[str, Any], *, livemode: bool, as_of: d
             ids.insert(max(int(wanted), 1) - 1, rule.pk)
             _renumber(ids, as_of=as_of)
             rule.refresh_from_db()
+        _audit(org, "rule_created", f"Regla creada: {rule.name}.", rule.pk, None, rule, actor=actor, source=source,
+               as_of=as_of)
     return rule
 
 
-def update_rule(rule: InvoicingRule, values: Mapping[str, Any], *, as_of: datetime) -> InvoicingRule:
+def update_rule(rule: InvoicingRule, values: Mapping[str, Any], *, as_of: datetime,
+                actor: str = "sistema", source: str = "job") -> InvoicingRule:
     """Replace the rule's conditions and decision (fields not given take their defaults on PUT)."""
     v = clean_values(values)
-    InvoicingRule.objects.filter(pk=rule.pk).update(**v, updated_at=as_of)
-    rule.refresh_from_db()
+    before = _audited(rule)
+    with transaction.atomic():
+        InvoicingRule.objects.filter(pk=rule.pk).update(**v, updated_at=as_of)
+        rule.refresh_from_db()
+        _audit(rule.org, "rule_changed", f"Regla cambiada: {rule.name}.", rule.pk, before, rule, actor=actor,
+               source=source, as_of=as_of)
     return rule
 
 
-def delete_rule(rule: InvoicingRule, *, as_of: datetime) -> None:
+def delete_rule(rule: InvoicingRule, *, as_of: datetime, actor: str = "sistema", source: str = "job") -> None:
     with transaction.atomic():
+        _audit(rule.org, "rule_deleted", f"Regla eliminada: {rule.name}.", rule.pk, rule, None, actor=actor,
+               source=source, as_of=as_of)
         rule.delete()
         _renumber(list(rules_of(rule.org, livemode=rule.livemode).values_list("pk", flat=True)), as_of=as_of)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets as pysecrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.conf import settings
@@ -19,6 +21,7 @@ from django.urls import reverse
 
 from timbra import jobs
 from timbra.invoicing.errors import InvoicingError
+from timbra.orgs.audit import record_change
 from timbra.orgs.csds import vault
 from timbra.orgs.models import Org
 from timbra.payments.models import GatewayConnection, WebhookEvent
@@ -85,7 +88,26 @@ def _connect(
     return connection
 
 
-def add_signing_secret(connection: GatewayConnection, secret: str, *, as_of: datetime) -> GatewayConnection:
+def public_state(connection: GatewayConnection) -> dict[str, object]:
+    """What the audit may keep of a connection: hints only, never a secret (issue 13 §4)."""
+    return {"status": connection.status, "signing_hints": [h.get("hint") for h in connection.signing_secret_hints],
+            "api_key_hint": connection.api_key_hint, "metadata_keys": dict(connection.metadata_keys or {})}
+
+
+@contextmanager
+def audited(connection: GatewayConnection, kind: str, message: str, *, actor: str, source: str,
+            as_of: datetime) -> Iterator[None]:
+    """Run a change of `connection` and record its before -> after (hints only) in the same transaction."""
+    before = public_state(connection)
+    with transaction.atomic():
+        yield
+        record_change(connection.org, kind, f"{message} ({connection.provider}).", object_type="gateway",
+                      object_id=connection.pk, before=before, after=public_state(connection), actor=actor,
+                      source=source, as_of=as_of)
+
+
+def add_signing_secret(connection: GatewayConnection, secret: str, *, as_of: datetime,
+                       actor: str = "sistema", source: str = "job") -> GatewayConnection:
     """Accept one more signing secret (Stripe's "roll secret" keeps the old one valid for a
     while; for Conekta, one more webhook public key)."""
     secret = _clean_signing_secret(connection.provider, secret)
@@ -94,13 +116,15 @@ def add_signing_secret(connection: GatewayConnection, secret: str, *, as_of: dat
         return connection
     if len(current) >= MAX_SIGNING_SECRETS:
         raise _too_many()
-    _store_secrets(connection, [*current, secret], as_of=as_of)
-    connection.save()
+    with audited(connection, "gateway_secret_added", "Secreto de firma agregado", actor=actor, source=source,
+                 as_of=as_of):
+        _store_secrets(connection, [*current, secret], as_of=as_of)
+        connection.save()
     return connection
 
 
 def remove_signing_secret(
-    connection: GatewayConnection, secret_id: str, *, as_of: datetime
+    connection: GatewayConnection, secret_id: str, *, as_of: datetime, actor: str = "sistema", source: str = "job"
 ) -> GatewayConnection:
     """Stop accepting the secret whose id (see `signing_secret_hints`) is `secret_id`; the last one stays."""
     current = signing_secrets(connection)
@@ -113,15 +137,19 @@ def remove_signing_secret(
             "No puedes quitar el único secreto de firma: agrega el nuevo primero.",
             field="secret_id",
         )
-    _store_secrets(connection, remaining, as_of=as_of)
-    connection.save()
+    with audited(connection, "gateway_secret_removed", "Secreto de firma quitado", actor=actor, source=source,
+                 as_of=as_of):
+        _store_secrets(connection, remaining, as_of=as_of)
+        connection.save()
     return connection
 
 
-def set_api_key(connection: GatewayConnection, api_key: str, *, as_of: datetime) -> GatewayConnection:
+def set_api_key(connection: GatewayConnection, api_key: str, *, as_of: datetime,
+                actor: str = "sistema", source: str = "job") -> GatewayConnection:
     """Store (encrypted) a restricted API key and re-process events that waited for one."""
-    _store_api_key(connection, api_key, as_of=as_of)
-    with transaction.atomic():
+    with audited(connection, "gateway_api_key_set", "Llave de API de la pasarela guardada", actor=actor,
+                 source=source, as_of=as_of):
+        _store_api_key(connection, api_key, as_of=as_of)
         connection.save()
         waiting = list(
             WebhookEvent.objects.filter(connection=connection, status=WebhookEvent.WAITING).values_list(

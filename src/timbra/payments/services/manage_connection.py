@@ -33,18 +33,23 @@ def connect_gateway(
     raise InvoicingError("provider_invalid", f"Pasarela desconocida: «{provider}».", field="provider")
 
 
-def set_connection_status(connection: GatewayConnection, status: str, *, as_of: datetime) -> GatewayConnection:
+def set_connection_status(connection: GatewayConnection, status: str, *, as_of: datetime,
+                          actor: str = "sistema", source: str = "job") -> GatewayConnection:
     """Enable or disable a connection. Disabled: its webhook URL answers 404, so the gateway
     keeps retrying (Stripe for up to 3 days) and nothing is lost if it is enabled again."""
     if status not in (GatewayConnection.ACTIVE, GatewayConnection.DISABLED):
         raise InvoicingError("status_invalid", "El estado debe ser «active» o «disabled».", field="status")
-    GatewayConnection.objects.filter(pk=connection.pk).update(status=status, updated_at=as_of)
-    connection.refresh_from_db()
+    with connections.audited(connection, "gateway_status_changed", "Conexión activada" if status ==
+                             GatewayConnection.ACTIVE else "Conexión desactivada", actor=actor, source=source,
+                             as_of=as_of):
+        GatewayConnection.objects.filter(pk=connection.pk).update(status=status, updated_at=as_of)
+        connection.refresh_from_db()
     return connection
 
 
 def set_metadata_keys(
-    connection: GatewayConnection, keys: Mapping[str, str], *, as_of: datetime
+    connection: GatewayConnection, keys: Mapping[str, str], *, as_of: datetime, actor: str = "sistema",
+    source: str = "job",
 ) -> GatewayConnection:
     """Name the gateway metadata keys that carry RFC, razón social, régimen, uso de CFDI and CP.
     Blank means the default name. Applies to events processed from now on."""
@@ -53,8 +58,10 @@ def set_metadata_keys(
         raise InvoicingError("metadata_key_unknown", f"Campo desconocido: {unknown[0]}. Se admiten: "
                              f"{', '.join(METADATA_FIELDS)}.", field="metadata_keys")
     cleaned = {name: str(value).strip()[:60] for name, value in keys.items() if str(value or "").strip()}
-    GatewayConnection.objects.filter(pk=connection.pk).update(metadata_keys=cleaned, updated_at=as_of)
-    connection.refresh_from_db()
+    with connections.audited(connection, "gateway_metadata_changed", "Metadatos de la pasarela cambiados",
+                             actor=actor, source=source, as_of=as_of):
+        GatewayConnection.objects.filter(pk=connection.pk).update(metadata_keys=cleaned, updated_at=as_of)
+        connection.refresh_from_db()
     return connection
 
 

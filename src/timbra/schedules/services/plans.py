@@ -9,6 +9,7 @@ from django.db import transaction
 
 from timbra.invoicing.errors import InvoicingError
 from timbra.invoicing.inputs import LineInput
+from timbra.orgs.audit import record_change
 from timbra.orgs.models import Org
 from timbra.schedules.calendar import calendar_of
 from timbra.schedules.inputs import PlanInput
@@ -20,12 +21,29 @@ from timbra.schedules.services.changes import describe
 _MEMBER_STATUSES = (Schedule.DRAFT, Schedule.ACTIVE, Schedule.PAUSED)
 
 
-def create_plan(org: Org, request: PlanInput, *, livemode: bool, as_of: datetime) -> Plan:
+_AUDITED = ("name", "frequency", "notice_days", "prepaid", "forma_pago", "moneda", "active", "lines")
+
+
+def _audited(plan: Plan | None) -> dict[str, Any]:
+    return {name: getattr(plan, name) for name in _AUDITED} if plan is not None else {}
+
+
+def create_plan(org: Org, request: PlanInput, *, livemode: bool, as_of: datetime,
+                actor: str = "sistema", source: str = "job") -> Plan:
     """Create a plan customers can subscribe to."""
     name = request.name.strip()
     if not name:
         raise InvoicingError("name_required", "El plan necesita un nombre.", field="name")
     lines = prepare_lines(org, request.lines, livemode=livemode)
+    with transaction.atomic():
+        plan = _insert_plan(org, request, name=name, lines=lines, livemode=livemode, as_of=as_of)
+        record_change(org, "plan_created", f"Plan creado: {plan.name}.", object_type="plan", object_id=plan.pk,
+                      before={}, after=_audited(plan), actor=actor, source=source, as_of=as_of)
+    return plan
+
+
+def _insert_plan(org: Org, request: PlanInput, *, name: str, lines: list[dict[str, Any]], livemode: bool,
+                 as_of: datetime) -> Plan:
     return Plan.objects.create(
         org=org, livemode=livemode, name=name[:200], lines=lines,
         versions=[{"at": as_of.isoformat(), "lines": lines}],
@@ -36,7 +54,7 @@ def create_plan(org: Org, request: PlanInput, *, livemode: bool, as_of: datetime
     )
 
 
-def update_plan(plan: Plan, changes: dict[str, Any], *, as_of: datetime, actor: str) -> Plan:
+def update_plan(plan: Plan, changes: dict[str, Any], *, as_of: datetime, actor: str, source: str = "job") -> Plan:
     """Change name, frequency, notice days, payment defaults, `active` or `lines`.
 
     New lines are a new version in force from `as_of`: every cycle due from now on takes them
@@ -45,6 +63,7 @@ def update_plan(plan: Plan, changes: dict[str, Any], *, as_of: datetime, actor: 
     member's dates never move because someone edited the plan."""
     with transaction.atomic():
         plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        before = _audited(plan)
         if "name" in changes:
             plan.name = str(changes["name"]).strip()[:200] or plan.name
         if "frequency" in changes:  # the default of new members; existing ones keep their dates
@@ -60,6 +79,8 @@ def update_plan(plan: Plan, changes: dict[str, Any], *, as_of: datetime, actor: 
             _new_lines(plan, changes["lines"], as_of=as_of, actor=actor)
         plan.updated_at = as_of
         plan.save()
+        record_change(plan.org, "plan_changed", f"Plan cambiado: {plan.name}.", object_type="plan", object_id=plan.pk,
+                      before=before, after=_audited(plan), actor=actor, source=source, as_of=as_of)
     return plan
 
 
