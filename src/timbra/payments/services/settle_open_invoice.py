@@ -46,7 +46,14 @@ def settle_open_invoice(payment: Payment, customer: Customer, *, as_of: datetime
         return payment
     invoice = _target(payment, customer)
     if invoice is None:
-        return None
+        # Another worker may have just applied this very money: its REP took the balance to zero, so
+        # nothing looks open any more. Checked after the search, never before (the other worker's
+        # commit lands in between), so the money is never invoiced a second time as a sale.
+        received = _already_received(payment)
+        if received is None:
+            return None
+        first = received.applications.select_related("invoice").order_by("pk").first()
+        return _mark_applied(payment, received, first.invoice, as_of=as_of) if first else None
     try:
         received, _ = record_payment(
             payment.org, customer=customer, fecha_pago=min(payment.paid_at, as_of),
@@ -63,6 +70,11 @@ def settle_open_invoice(payment: Payment, customer: Customer, *, as_of: datetime
         payment.refresh_from_db()
         return payment
     return _mark_applied(payment, received, invoice, as_of=as_of)
+
+
+def _already_received(payment: Payment) -> ReceivedPayment | None:
+    return (ReceivedPayment.objects.filter(org_id=payment.org_id, livemode=payment.livemode, source=payment.provider,
+                                           source_id=payment.key).select_related("rep_invoice").first())
 
 
 def _target(payment: Payment, customer: Customer) -> Invoice | None:
